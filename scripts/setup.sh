@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what Armorer needs on Debian/Ubuntu (when root), then npm ci + build. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for tool in bwrap:bubblewrap setfacl:acl prlimit:util-linux setpriv:util-linux; do
+  command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool##*:}")
+done
+if [ "${ARMORER_SETUP_TEST_DEPS:-0}" = 1 ]; then
+  # Test-only tools: curl/bash/python3 inside the sandbox, age for interop later, gcc for probes.
+  for tool in curl:curl python3:python3 gcc:gcc; do
+    [ -x "/usr/bin/${tool%%:*}" ] || need+=("${tool##*:}")
+  done
+fi
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing ${need[*]} with apt-get"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "setup: missing ${need[*]}. Install them first, e.g.: sudo apt-get install ${need[*]}" >&2
+    exit 1
+  fi
+fi
+
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("setup: Node >= 20.19 is needed, this is "+process.version); process.exit(1) }'
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+npm run --silent build

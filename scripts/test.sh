@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The whole test suite: set-up, unit tests, then the containment suite against the real sandbox,
+# as root AND as an unprivileged user when started as root (CI is root).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ARMORER_SETUP_TEST_DEPS=1 bash scripts/setup.sh || exit 1
+
+log=$(mktemp -d)
+status=0
+run() { # name, command...
+  local name=$1; shift
+  echo "=== $name"
+  "$@" 2>&1 | tee "$log/$name.out"
+  local rc=${PIPESTATUS[0]}
+  [ "$rc" = 0 ] || { echo "=== $name FAILED (exit $rc)"; status=1; }
+}
+
+run unit bash scripts/run-tests.sh unit
+if [ "$(id -u)" = 0 ]; then
+  run containment-root bash scripts/run-tests.sh containment
+  # The same suite as a normal user, from a copy that user can read.
+  id armorer-ci >/dev/null 2>&1 || useradd --create-home --shell /bin/bash armorer-ci
+  copy=$(mktemp -d /tmp/armorer-unpriv.XXXXXX)
+  cp -a . "$copy/repo" && chown -R armorer-ci: "$copy" && chmod 755 "$copy"
+  run containment-user runuser -u armorer-ci -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/home/armorer-ci \
+    LANG=C.UTF-8 bash "$copy/repo/scripts/run-tests.sh" containment
+  rm -rf "$copy"
+else
+  echo "=== not root: the containment suite runs once, as $(id -un) (CI runs it as root and as a normal user)"
+  run containment-user bash scripts/run-tests.sh containment
+fi
+
+pass=0; fail=0
+for f in "$log"/*.out; do
+  p=$(grep -E '^ℹ pass [0-9]+' "$f" | tail -1 | awk '{print $3}'); pass=$((pass + ${p:-0}))
+  n=$(grep -E '^ℹ fail [0-9]+' "$f" | tail -1 | awk '{print $3}'); fail=$((fail + ${n:-0}))
+done
+rm -rf "$log"
+[ "$pass" -gt 0 ] || { echo "no tests ran"; status=1; }
+echo "total: $pass passed, $fail failed"
+exit $status

@@ -1,0 +1,28 @@
+import { formatSize } from '../core/units.js';
+import type { RunResult } from '../sandbox/bwrap/run.js';
+import type { SandboxSpec } from '../sandbox/spec.js';
+
+/** What the sandbox sees, in a few lines, for --verbose. */
+export function describeSpec(spec: SandboxSpec): string {
+  const grants = spec.mounts.filter((m) => (m.kind === 'ro' || m.kind === 'rw') && m.why !== 'system programs and libraries'
+    && m.why !== 'system configuration');
+  const lines = [`sandbox linux-bwrap: ${spec.command.join(' ')}`];
+  for (const m of grants) if (m.kind === 'ro' || m.kind === 'rw') lines.push(`  ${m.kind === 'rw' ? 'read-write' : 'read-only '} ${m.target}  (${m.why})`);
+  lines.push(`  protected  ${spec.protectedPaths.length} paths (.git/hooks, .git/config, ...) read-only`);
+  lines.push(`  network    none (own empty network namespace)`);
+  const l = spec.limits;
+  lines.push(`  limits     memory ${l.memoryBytes ? formatSize(l.memoryBytes) : '-'}, pids ${l.pids ?? '-'}, cpus ${l.cpus ?? '-'}, ` +
+    `file size ${l.fileSizeBytes ? formatSize(l.fileSizeBytes) : '-'}, timeout ${l.timeoutSeconds ? `${l.timeoutSeconds}s` : 'none'}`);
+  return lines.join('\n');
+}
+
+/** Lines explaining how the run ended, when it did not simply succeed. */
+export function describeEnd(spec: SandboxSpec, r: RunResult): string[] {
+  const out: string[] = [];
+  if (r.timedOut) out.push(`stopped after the ${spec.limits.timeoutSeconds}s time limit [ARMORER_E_TIMEOUT]`);
+  if (r.oomKills > 0) {
+    out.push(`the kernel killed ${r.oomKills} process(es) at the ${formatSize(spec.limits.memoryBytes ?? 0)} memory limit`);
+  }
+  if (r.signal && !r.timedOut) out.push(`the command was ended by ${r.signal}`);
+  return out;
+}

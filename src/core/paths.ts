@@ -1,0 +1,16 @@
+import { homedir } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+
+/** `$ARMORER_HOME`, else `~/.armorer`. Always absolute. */
+export function armorerHome(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env['ARMORER_HOME'];
+  if (fromEnv && fromEnv.length > 0) return isAbsolute(fromEnv) ? fromEnv : resolve(fromEnv);
+  return resolve(homedir(), '.armorer');
+}
+
+/** Replaces a leading `~` (alone or followed by `/`) with the given home. */
+export function expandHome(p: string, home: string = homedir()): string {
+  if (p === '~') return home;
+  if (p.startsWith('~/')) return home + p.slice(1);
+  return p;
+}

@@ -1,0 +1,133 @@
+import { homedir } from 'node:os';
+import { ArmorerError } from '../core/errors.js';
+import type { LimitName, LimitOrigin, Limits, Mount, SandboxSpec } from '../sandbox/spec.js';
+import { DEFAULT_LIMITS, type Grant, type Policy } from './schema.js';
+import { pathContains } from './scope.js';
+import { SANDBOX_HOME, SANDBOX_USER, systemMounts } from './system-view.js';
+
+/**
+ * Relative paths under every writable root that stay read-only and cannot be created: things other
+ * programs run or obey later (git hooks and config, direnv, editor task files). A trailing `/`
+ * marks a directory.
+ */
+export const DEFAULT_PROTECTED = ['.git/hooks/', '.git/config', '.gitmodules', '.envrc', '.vscode/', '.idea/'];
+
+const SYSTEM_ROOTS = ['/', '/usr', '/bin', '/sbin', '/lib', '/lib64', '/etc', '/boot', '/var', '/opt', '/srv', '/run', '/home'];
+
+export interface CompileOptions {
+  command: string[];
+  /** Canonical host path. */
+  workspace: string;
+  /** Grants from `--allow` flags, already parsed. */
+  extraGrants?: Grant[];
+  /** Limits from flags; they win over the policy. */
+  limitFlags?: Limits;
+  /** Names from `--env`; same as `env.pass:` grants. */
+  envNames?: string[];
+  hostEnv?: NodeJS.ProcessEnv;
+  /** Armorer's own state: never visible inside any sandbox. */
+  armorerHome: string;
+  userHome?: string;
+}
+
+export function compilePolicy(policy: Policy, opts: CompileOptions): SandboxSpec {
+  const hostEnv = opts.hostEnv ?? process.env;
+  const userHome = opts.userHome ?? homedir();
+  const grants = [...policy.grants, ...(opts.extraGrants ?? [])];
+  checkWorkspace(opts.workspace, userHome, opts.armorerHome);
+
+  const fileMounts: Mount[] = [
+    { kind: 'rw', source: opts.workspace, target: opts.workspace, why: 'workspace' },
+  ];
+  const envNames = new Set(opts.envNames ?? []);
+  const allowHosts: SandboxSpec['network']['allowHosts'] = [];
+  for (const g of grants) {
+    const s = g.scope;
+    if (s.kind === 'files.read' || s.kind === 'files.write') {
+      if (pathContains(s.path, opts.armorerHome) || pathContains(opts.armorerHome, s.path)) {
+        throw new ArmorerError('ARMORER_E_PATH',
+          `grant "${g.text}" would expose Armorer's own state (${opts.armorerHome}) to the sandbox`,
+          'grant a narrower directory that does not contain or lie inside $ARMORER_HOME');
+      }
+      const kind = s.kind === 'files.write' ? 'rw' : 'ro';
+      fileMounts.push({ kind, source: s.path, target: s.path, why: `${g.text} (${g.because})` });
+    } else if (s.kind === 'env.pass') {
+      envNames.add(s.name);
+    } else if (s.kind === 'net.outbound') {
+      allowHosts.push(s.port === undefined ? { host: s.host } : { host: s.host, port: s.port });
+    }
+  }
+  // Deeper paths mount later, so a read-only grant inside a writable one stays read-only.
+  fileMounts.sort((a, b) => depth(a.target) - depth(b.target));
+
+  const writableRoots = fileMounts.filter((m) => m.kind === 'rw').map((m) => m.target);
+  const protectedRel = [...new Set([...DEFAULT_PROTECTED, ...policy.sandbox.protect])];
+  const protectedPaths = writableRoots.flatMap((root) => protectedRel.map((rel) => `${root}/${rel}`));
+
+  const { limits, limitOrigins } = mergeLimits(policy, opts.limitFlags ?? {});
+  return {
+    command: opts.command,
+    workspace: opts.workspace,
+    cwd: opts.workspace,
+    home: SANDBOX_HOME,
+    mounts: [...systemMounts(limits.memoryBytes ?? DEFAULT_LIMITS.memoryBytes), ...fileMounts],
+    protectedPaths,
+    env: sandboxEnv(hostEnv, envNames),
+    network: { mode: 'none', allowHosts },
+    limits,
+    limitOrigins,
+    seccomp: { allowUnixSockets: policy.sandbox.unixSockets },
+  };
+}
+
+function checkWorkspace(ws: string, userHome: string, armorerHome: string): void {
+  const why = SYSTEM_ROOTS.includes(ws)
+    ? 'it is a system directory'
+    : pathContains(ws, userHome)
+      ? `it contains your home directory (${userHome}), with your keys and dotfiles`
+      : pathContains(ws, armorerHome) || pathContains(armorerHome, ws)
+        ? `it overlaps Armorer's own state (${armorerHome})`
+        : null;
+  if (why) {
+    throw new ArmorerError('ARMORER_E_WORKSPACE', `the workspace ${ws} is writable inside the sandbox, and ${why}`,
+      'run from a project directory, or pass --workspace DIR naming one');
+  }
+}
+
+function mergeLimits(policy: Policy, flags: Limits): Pick<SandboxSpec, 'limits' | 'limitOrigins'> {
+  const limits: Limits = {};
+  const limitOrigins: Partial<Record<LimitName, LimitOrigin>> = {};
+  const names: LimitName[] = ['memoryBytes', 'pids', 'cpus', 'fileSizeBytes', 'openFiles', 'timeoutSeconds'];
+  for (const name of names) {
+    const [value, origin] =
+      flags[name] !== undefined ? [flags[name], 'flag' as const]
+        : policy.limits[name] !== undefined ? [policy.limits[name], 'policy' as const]
+          : [DEFAULT_LIMITS[name], 'default' as const];
+    if (value === undefined || (name === 'timeoutSeconds' && value === 0)) continue;
+    limits[name] = value;
+    limitOrigins[name] = origin;
+  }
+  return { limits, limitOrigins };
+}
+
+function sandboxEnv(hostEnv: NodeJS.ProcessEnv, names: Set<string>): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: '/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin',
+    HOME: SANDBOX_HOME,
+    USER: SANDBOX_USER,
+    LOGNAME: SANDBOX_USER,
+    SHELL: '/bin/sh',
+    TMPDIR: '/tmp',
+    LANG: hostEnv['LANG'] ?? 'C.UTF-8',
+    TERM: hostEnv['TERM'] ?? 'dumb',
+  };
+  for (const name of names) {
+    const v = hostEnv[name];
+    if (v !== undefined) env[name] = v;
+  }
+  return env;
+}
+
+function depth(p: string): number {
+  return p.split('/').filter(Boolean).length;
+}

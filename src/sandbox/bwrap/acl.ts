@@ -1,0 +1,128 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ArmorerError } from '../../core/errors.js';
+import { stderrOf } from './identity.js';
+
+/**
+ * Gives the dedicated sandbox uid access to the directories a run mounts, with POSIX ACLs
+ * (never chmod), and puts every ACL back exactly as it was when the last run using it ends.
+ *
+ * Several runs may share a directory, so each run leaves a hold file named by its pid; the first
+ * holder saves the tree's ACLs (`getfacl -R`), the last one restores them (`setfacl --restore`).
+ */
+export interface AclRequest { path: string; mode: 'rw' | 'ro' }
+
+const NEVER_TOUCH = ['/usr', '/etc', '/lib', '/lib64', '/bin', '/sbin', '/proc', '/sys', '/dev'];
+
+export class AclGrants {
+  private constructor(
+    private readonly uid: number,
+    private readonly stateDir: string,
+    private readonly held: { path: string; key: string; mode: 'rw' | 'ro' }[],
+  ) {}
+
+  static grant(requests: AclRequest[], uid: number, stateDir: string): AclGrants {
+    const grants = new AclGrants(uid, stateDir, []);
+    try {
+      for (const r of requests) {
+        if (!existsSync(r.path) || NEVER_TOUCH.some((s) => r.path === s || r.path.startsWith(s + '/'))) continue;
+        grants.hold(r);
+      }
+      return grants;
+    } catch (e) {
+      grants.release();
+      if (e instanceof ArmorerError) throw e;
+      throw new ArmorerError('ARMORER_E_ACL', `cannot give the sandbox user access: ${stderrOf(e)}`,
+        'install the acl package (apt-get install acl) and use a filesystem with POSIX ACLs');
+    }
+  }
+
+  private hold(r: AclRequest): void {
+    const key = createHash('sha256').update(r.path).digest('hex').slice(0, 32);
+    const dir = join(this.stateDir, key);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const first = liveHolders(dir).length === 0;
+    if (first) {
+      // Ancestors only need search (x) permission, and only where "other" lacks it.
+      const ancestors = ancestorsNeedingSearch(r.path);
+      let backup = getfacl(['-R'], [r.path]);
+      if (ancestors.length > 0) backup += getfacl([], ancestors);
+      writeFileSync(join(dir, 'backup.acl'), backup, { mode: 0o600 });
+      const perm = r.mode === 'rw' ? 'rwX' : 'rX';
+      setfacl(['-R', '-m', `u:${this.uid}:${perm},d:u:${this.uid}:${perm}`, '--', r.path]);
+      for (const a of ancestors) setfacl(['-m', `u:${this.uid}:x`, '--', a]);
+    }
+    writeFileSync(join(dir, String(process.pid)), '', { mode: 0o600 });
+    this.held.push({ path: r.path, key: dir, mode: r.mode });
+  }
+
+  /** Gives files the run created back to the directory's owner, then restores the ACLs. */
+  release(): void {
+    for (const h of this.held.splice(0).reverse()) {
+      rmSync(join(h.key, String(process.pid)), { force: true });
+      if (h.mode === 'rw') chownBack(h.path, this.uid);
+      if (liveHolders(h.key).length > 0) continue;
+      try {
+        // Strip every extended ACL (files made during the run inherited some), then put back
+        // exactly what was there before.
+        setfacl(['-R', '-b', '--', h.path]);
+        execFileSync('setfacl', [`--restore=${join(h.key, 'backup.acl')}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+      } catch (e) {
+        process.stderr.write(`armorer: warning: could not restore the ACLs of ${h.path}: ${stderrOf(e)}\n`);
+      }
+      rmSync(h.key, { recursive: true, force: true });
+    }
+  }
+}
+
+function getfacl(flags: string[], paths: string[]): string {
+  return execFileSync('getfacl', ['-p', '-n', ...flags, '--', ...paths], { maxBuffer: 1 << 30 }).toString();
+}
+
+function setfacl(args: string[]): void {
+  execFileSync('setfacl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+function liveHolders(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((name) => /^\d+$/.test(name)).filter((pid) => {
+    try {
+      process.kill(Number(pid), 0);
+      return true;
+    } catch {
+      rmSync(join(dir, pid), { force: true });
+      return false;
+    }
+  });
+}
+
+function ancestorsNeedingSearch(path: string): string[] {
+  const out: string[] = [];
+  for (let d = dirname(path); d !== '/'; d = dirname(d)) {
+    if ((statSync(d).mode & 0o001) === 0) out.unshift(d);
+  }
+  return out;
+}
+
+/** Files the sandbox user created belong to whoever owns the granted directory. */
+function chownBack(root: string, sandboxUid: number): void {
+  const owner = statSync(root);
+  const stack = [root];
+  for (let seen = 0; stack.length > 0 && seen < 1_000_000; seen++) {
+    const p = stack.pop()!;
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch {
+      continue;
+    }
+    if (st.uid === sandboxUid) {
+      try {
+        lchownSync(p, owner.uid, owner.gid);
+      } catch { /* vanished */ }
+    }
+    if (st.isDirectory()) for (const name of readdirSync(p)) stack.push(join(p, name));
+  }
+}

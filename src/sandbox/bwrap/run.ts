@@ -1,0 +1,193 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { ArmorerError } from '../../core/errors.js';
+import { probeCgroups, RunCgroup } from '../cgroups.js';
+import { planLimits } from '../limits.js';
+import { buildSeccompFilter } from '../seccomp.js';
+import type { SandboxSpec } from '../spec.js';
+import { AclGrants } from './acl.js';
+import { bwrapArgs, dataSources } from './args.js';
+import { hostIdentity } from './identity.js';
+import { findTool, requireBwrap, userNamespacesEnabled } from './locate.js';
+import { cleanupPlaceholders, planProtection } from './protect.js';
+
+export interface RunOptions {
+  /** Where ACL holds live (`$ARMORER_HOME/run/acl`). */
+  stateDir: string;
+  stdin?: 'inherit' | 'ignore';
+  stdout: Writable;
+  stderr: Writable;
+  /** Lines for the person at the terminal (limit notices, timeouts). */
+  notice?: (line: string) => void;
+  sandboxUser?: string;
+}
+
+export interface RunResult {
+  exitCode: number;
+  /** Signal that ended the command, when it died of one. */
+  signal?: string;
+  timedOut: boolean;
+  oomKills: number;
+  durationMs: number;
+}
+
+const KILL_GRACE_MS = 3000;
+
+/** Runs one spec under bubblewrap and returns when everything it started is gone. */
+export async function runInBwrap(spec: SandboxSpec, opts: RunOptions): Promise<RunResult> {
+  const bwrap = requireBwrap();
+  const userns = userNamespacesEnabled();
+  if (!userns.ok) {
+    throw new ArmorerError('ARMORER_E_USERNS', `user namespaces are not usable: ${userns.why}`,
+      'enable them (sysctl -w kernel.unprivileged_userns_clone=1 / user.max_user_namespaces=15000), or use another backend');
+  }
+  const seccomp = buildSeccompFilter(spec.seccomp);
+  const identity = hostIdentity(opts.sandboxUser);
+  const plan = planLimits(spec, probeCgroups());
+  for (const n of plan.notices) opts.notice?.(n);
+
+  const protect = planProtection(spec.protectedPaths);
+  const started = Date.now();
+  const runId = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  let cgroup: RunCgroup | null = null;
+  let acl: AclGrants | null = null;
+  try {
+    if (plan.cgroup) cgroup = RunCgroup.create(probeCgroups(), runId, plan.cgroup);
+    if (identity.dropped) {
+      acl = AclGrants.grant(spec.mounts.flatMap((m) => (m.kind === 'rw' || m.kind === 'ro') && m.source === m.target
+        ? [{ path: m.source, mode: m.kind }] : []), identity.uid, join(opts.stateDir, 'acl'));
+    }
+    const data = dataSources(spec, protect);
+    const fds = { seccomp: 3, info: 4, firstData: 5 };
+    const argv = launcherArgv(bwrap, bwrapArgs(spec, protect, fds), plan.rlimits, cgroup, identity);
+    return await supervise(argv, seccomp.bytes, data, spec, cgroup, opts, started);
+  } finally {
+    cgroup?.destroy();
+    cleanupPlaceholders(protect);
+    acl?.release();
+  }
+}
+
+/**
+ * sh joins the cgroup (its own pid, so every later process starts inside), then execs
+ * setpriv (drop to the sandbox uid) -> prlimit (rlimits) -> bwrap. No process of the run ever
+ * exists outside its cgroup or with the caller's privileges.
+ */
+function launcherArgv(bwrap: string, args: string[], rlimits: string[], cg: RunCgroup | null,
+  id: ReturnType<typeof hostIdentity>): string[] {
+  const tail: string[] = [];
+  if (id.dropped) {
+    const setpriv = findTool('setpriv');
+    if (!setpriv) throw new ArmorerError('ARMORER_E_SANDBOX_USER', 'setpriv (util-linux) is missing', 'apt-get install util-linux');
+    tail.push(setpriv, `--reuid=${id.uid}`, `--regid=${id.gid}`, '--clear-groups', '--inh-caps=-all', '--');
+  }
+  const prlimit = findTool('prlimit');
+  if (!prlimit) throw new ArmorerError('ARMORER_E_SPAWN', 'prlimit (util-linux) is missing', 'apt-get install util-linux');
+  tail.push(prlimit, ...rlimits, '--', bwrap, ...args);
+  if (!cg) return tail;
+  const script = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
+  return ['/bin/sh', '-c', script, 'armorer-join', ...cg.procsFiles, '--', ...tail];
+}
+
+function supervise(argv: string[], filter: Buffer, data: string[], spec: SandboxSpec, cgroup: RunCgroup | null,
+  opts: RunOptions, started: number): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), {
+      // bwrap's own environment is visible inside as /proc/1/environ: give it nothing of ours.
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+      stdio: [opts.stdin ?? 'inherit', 'pipe', 'pipe', 'pipe', 'pipe', ...data.map(() => 'pipe' as const)],
+    });
+    const extra = child.stdio as unknown as (Writable & Readable)[];
+    extra[3]!.end(filter);
+    data.forEach((content, i) => extra[5 + i]!.end(content));
+    let info = '';
+    extra[4]!.on('data', (b: Buffer) => { info += b.toString(); });
+    extra[4]!.on('error', () => {});
+    for (const i of [3, ...data.map((_, k) => 5 + k)]) extra[i]!.on('error', () => {});
+    child.stdout!.pipe(opts.stdout, { end: false });
+    child.stderr!.pipe(opts.stderr, { end: false });
+    let stderrTail = '';
+    child.stderr!.on('data', (b: Buffer) => { stderrTail = (stderrTail + b.toString()).slice(-2048); });
+
+    let timedOut = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const commandGroup = (): number | null => {
+      const m = /"child-pid"\s*:\s*(\d+)/.exec(info);
+      if (!m) return null;
+      // bwrap's init is child-pid; the command is its child and leads its own session/group.
+      try {
+        const kids = readFileSync(`/proc/${m[1]}/task/${m[1]}/children`, 'utf8').trim().split(/\s+/);
+        return kids[0] ? Number(kids[0]) : null;
+      } catch {
+        return null;
+      }
+    };
+    const hardKill = () => {
+      child.kill('SIGKILL');
+      cgroup?.destroy();
+    };
+    const forward = (sig: NodeJS.Signals) => {
+      const pgid = commandGroup();
+      try {
+        if (pgid) process.kill(-pgid, sig);
+        else child.kill('SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+      killTimer ??= setTimeout(hardKill, KILL_GRACE_MS);
+    };
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (killTimer) hardKill(); // a second Ctrl-C means now
+      else forward(sig);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGHUP', onSignal);
+    const timeout = spec.limits.timeoutSeconds
+      ? setTimeout(() => {
+        timedOut = true;
+        opts.notice?.(`time limit of ${spec.limits.timeoutSeconds}s reached: stopping the sandbox [ARMORER_E_TIMEOUT]`);
+        forward('SIGTERM');
+      }, spec.limits.timeoutSeconds * 1000)
+      : undefined;
+
+    child.on('error', (e) => reject(new ArmorerError('ARMORER_E_SPAWN', `cannot start the sandbox: ${e.message}`,
+      'run "armorer doctor" to see what is missing')));
+    child.on('close', (code, signal) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.off('SIGHUP', onSignal);
+      clearTimeout(timeout);
+      clearTimeout(killTimer);
+      const oomKills = cgroup?.oomKills() ?? 0;
+      const exitCode = code ?? 128 + signalNumber(signal);
+      const result: RunResult = { exitCode, timedOut, oomKills, durationMs: Date.now() - started };
+      if (exitCode > 128 && exitCode < 160) result.signal = signalName(exitCode - 128);
+      if (code === 125 && cgroup && info === '') {
+        reject(new ArmorerError('ARMORER_E_CGROUP', 'could not join the run\'s cgroup', 'run "armorer doctor"'));
+        return;
+      }
+      // bwrap reports its own set-up failures as "bwrap: ..." and exit 1: that is not the command's.
+      const setup = code === 1 ? /(?:^|\n)bwrap: ([^\n]*)\n?$/.exec(stderrTail) : null;
+      if (setup) {
+        reject(new ArmorerError('ARMORER_E_SPAWN', `bubblewrap could not set up the sandbox: ${setup[1]}`,
+          'run "armorer doctor"; check that every granted path exists and is readable'));
+        return;
+      }
+      resolve(result);
+    });
+  });
+}
+
+function signalNumber(sig: NodeJS.Signals | null): number {
+  return sig ? (constants.signals as Record<string, number>)[sig] ?? 9 : 0;
+}
+
+function signalName(n: number): string | undefined {
+  const sigs = constants.signals as Record<string, number>;
+  return Object.keys(sigs).find((k) => sigs[k] === n);
+}
