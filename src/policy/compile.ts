@@ -1,7 +1,7 @@
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { ArmorerError } from '../core/errors.js';
 import type { LimitName, LimitOrigin, Limits, Mount, SandboxSpec } from '../sandbox/spec.js';
-import { DEFAULT_LIMITS, type Grant, type Policy } from './schema.js';
+import { DEFAULT_LIMITS, type Grant, type Policy } from './types.js';
 import { pathContains } from './scope.js';
 import { SANDBOX_HOME, SANDBOX_USER, systemMounts } from './system-view.js';
 
@@ -104,7 +104,8 @@ function mergeLimits(policy: Policy, flags: Limits): Pick<SandboxSpec, 'limits' 
         : policy.limits[name] !== undefined ? [policy.limits[name], 'policy' as const]
           : [DEFAULT_LIMITS[name], 'default' as const];
     if (value === undefined || (name === 'timeoutSeconds' && value === 0)) continue;
-    limits[name] = value;
+    // A default never asks for more cores than the machine has.
+    limits[name] = name === 'cpus' && origin === 'default' ? Math.min(value, availableParallelism()) : value;
     limitOrigins[name] = origin;
   }
   return { limits, limitOrigins };

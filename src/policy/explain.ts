@@ -3,7 +3,7 @@
  * about what is only recorded: network egress and the credential broker do not exist yet.
  */
 import { formatSize } from '../core/index.js';
-import { DEFAULT_LIMITS, type Grant, type Policy, type PolicyLimits } from './schema.js';
+import { DEFAULT_LIMITS, type Grant, type Policy, type PolicyLimits } from './types.js';
 import { ENV_ALWAYS_SET, formatScope, type Scope } from './scope.js';
 
 export interface ExplainedGrant {

@@ -4,7 +4,6 @@
  */
 import { z } from 'zod';
 import { parseSize } from '../core/index.js';
-import type { Scope } from './scope.js';
 
 export const POLICY_VERSION = 1;
 
@@ -74,50 +73,4 @@ export const KNOWN_KEYS: Record<string, readonly string[]> = {
   'grants.*': ['scope', 'because'],
 };
 
-export interface Grant {
-  scope: Scope;
-  /** The scope as written. */
-  text: string;
-  /** Why the grant exists, in words a person wrote (or `listed in <file>`). */
-  because: string;
-  /** The policy file's path, or `flag`, or `default`. */
-  source: string;
-  line?: number;
-}
-
-export interface PolicyLimits {
-  memoryBytes?: number;
-  pids?: number;
-  cpus?: number;
-  fileSizeBytes?: number;
-  openFiles?: number;
-  timeoutSeconds?: number;
-}
-
-export interface Policy {
-  version: 1;
-  name?: string;
-  source: string;
-  grants: Grant[];
-  /** Only what the policy states; the compiler fills the rest from DEFAULT_LIMITS. */
-  limits: PolicyLimits;
-  sandbox: { unixSockets: boolean; protect: string[] };
-}
-
-/**
- * Limits applied when a policy says nothing. cpus is 2 rather than 1: enough that installs which
- * compile native modules are not starved, still a cap on a runaway loop. The compiler should not
- * ask for more cores than the machine has.
- */
-export const DEFAULT_LIMITS: Required<Omit<PolicyLimits, 'timeoutSeconds'>> & { timeoutSeconds: number } = {
-  memoryBytes: 2 * 1024 ** 3,
-  pids: 512,
-  cpus: 2,
-  fileSizeBytes: 1024 ** 3,
-  openFiles: 4096,
-  timeoutSeconds: 0,
-};
-
-export function defaultPolicy(): Policy {
-  return { version: 1, source: 'default', grants: [], limits: {}, sandbox: { unixSockets: true, protect: [] } };
-}
+export { DEFAULT_LIMITS, defaultPolicy, type Grant, type Policy, type PolicyLimits } from './types.js';

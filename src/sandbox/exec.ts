@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../core/config.js';
 import { ArmorerError } from '../core/errors.js';
-import type { Grant, Policy } from '../policy/schema.js';
+import type { Grant, Policy } from '../policy/types.js';
 import type { Limits, SandboxSpec } from './spec.js';
 import type { RunResult } from './bwrap/run.js';
 
@@ -54,7 +54,7 @@ async function loadPolicy(file: string | undefined, ctx: { home: string; workspa
     const { loadPolicyFile } = await import('../policy/load.js');
     return loadPolicyFile(file, ctx);
   }
-  const { defaultPolicy } = await import('../policy/schema.js');
+  const { defaultPolicy } = await import('../policy/types.js');
   return defaultPolicy();
 }
 

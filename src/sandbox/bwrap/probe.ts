@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { isArmorerError } from '../../core/errors.js';
 import { compilePolicy } from '../../policy/compile.js';
-import { defaultPolicy } from '../../policy/schema.js';
+import { defaultPolicy } from '../../policy/types.js';
 import type { Limits, LimitName } from '../spec.js';
 import type { Guarantee } from '../guarantees.js';
 import { probeCgroups } from '../cgroups.js';
