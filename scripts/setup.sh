@@ -24,6 +24,10 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "setup: Node.js >= 20.19 with npm is needed (Debian 12's nodejs is 18: use the NodeSource or nodejs.org packages)" >&2
+  exit 1
+fi
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("setup: Node >= 20.19 is needed, this is "+process.version); process.exit(1) }'
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error

@@ -19,7 +19,6 @@ export function describeSpec(spec: SandboxSpec): string {
 /** Lines explaining how the run ended, when it did not simply succeed. */
 export function describeEnd(spec: SandboxSpec, r: RunResult): string[] {
   const out: string[] = [];
-  if (r.timedOut) out.push(`stopped after the ${spec.limits.timeoutSeconds}s time limit [ARMORER_E_TIMEOUT]`);
   if (r.oomKills > 0) {
     out.push(`the kernel killed ${r.oomKills} process(es) at the ${formatSize(spec.limits.memoryBytes ?? 0)} memory limit`);
   }

@@ -118,10 +118,15 @@ function supervise(argv: string[], filter: Buffer, data: string[], spec: Sandbox
     const commandGroup = (): number | null => {
       const m = /"child-pid"\s*:\s*(\d+)/.exec(info);
       if (!m) return null;
-      // bwrap's init is child-pid; the command is its child and leads its own session/group.
+      // bwrap's init is child-pid and the command its child; --new-session leaves the command in
+      // a group whose id (host view) is field 5 of its stat. The init ignores what it has no
+      // handler for, so signalling the whole group reaches the command and its children only.
       try {
-        const kids = readFileSync(`/proc/${m[1]}/task/${m[1]}/children`, 'utf8').trim().split(/\s+/);
-        return kids[0] ? Number(kids[0]) : null;
+        const kid = readFileSync(`/proc/${m[1]}/task/${m[1]}/children`, 'utf8').trim().split(/\s+/)[0];
+        if (!kid) return null;
+        const stat = readFileSync(`/proc/${kid}/stat`, 'utf8');
+        const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+        return pgrp > 1 ? pgrp : null;
       } catch {
         return null;
       }
@@ -164,9 +169,11 @@ function supervise(argv: string[], filter: Buffer, data: string[], spec: Sandbox
       clearTimeout(timeout);
       clearTimeout(killTimer);
       const oomKills = cgroup?.oomKills() ?? 0;
-      const exitCode = code ?? 128 + signalNumber(signal);
+      // Like timeout(1): 124 says "stopped by the time limit", whatever the command did with SIGTERM.
+      const exitCode = timedOut ? 124 : code ?? 128 + signalNumber(signal);
       const result: RunResult = { exitCode, timedOut, oomKills, durationMs: Date.now() - started };
-      if (exitCode > 128 && exitCode < 160) result.signal = signalName(exitCode - 128);
+      const raw = code ?? 128 + signalNumber(signal);
+      if (raw > 128 && raw < 160) result.signal = signalName(raw - 128);
       if (code === 125 && cgroup && info === '') {
         reject(new ArmorerError('ARMORER_E_CGROUP', 'could not join the run\'s cgroup', 'run "armorer doctor"'));
         return;
