@@ -34,6 +34,9 @@ export const DENIED_SYSCALLS: Readonly<Record<string, Numbers>> = {
   ptrace: [101, 117],
   process_vm_readv: [310, 270],
   process_vm_writev: [311, 271],
+  // Reach into another process's fds or memory: ptrace-class powers by other names.
+  pidfd_getfd: [438, 438],
+  process_madvise: [440, 440],
   bpf: [321, 280],
   perf_event_open: [298, 241],
   userfaultfd: [323, 282],

@@ -121,10 +121,14 @@ export function buildSeccompFilter(
 
     // socket(domain, type, protocol)
     label('socket'),
+    // An allow list: INET, INET6 and (when allowed) UNIX. Every other family, including ones
+    // added to kernels later, is refused; DENIED_FAMILIES only names the notable ones for reports.
     ld(argLow(0)),
-    ...families.map(({ value }) => jeq(value, 'eafnosupport')),
     jeq(AF_INET, 'inet'),
     jeq(AF_INET6, 'inet'),
+    ...(opts.allowUnixSockets ? [jeq(AF_UNIX, 'allow')] : []),
+    ret(RET_ERRNO | EAFNOSUPPORT),
+    label('allow'),
     ret(RET_ALLOW),
 
     // Raw and packet sockets forge traffic below TCP; SOCK_* flags live above the type bits.

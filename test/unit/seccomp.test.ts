@@ -25,7 +25,7 @@ const HOST_ARCH = process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ?
 /** What the filter must deny with EPERM, per architecture (aarch64 has no iopl/ioperm/uselib). */
 const EXPECTED_DENIED = [
   'io_uring_setup', 'io_uring_enter', 'io_uring_register', 'ptrace', 'process_vm_readv',
-  'process_vm_writev', 'bpf', 'perf_event_open', 'userfaultfd', 'keyctl', 'add_key', 'request_key',
+  'process_vm_writev', 'pidfd_getfd', 'process_madvise', 'bpf', 'perf_event_open', 'userfaultfd', 'keyctl', 'add_key', 'request_key',
   'open_by_handle_at', 'name_to_handle_at', 'mount', 'umount2', 'pivot_root', 'move_mount',
   'open_tree', 'fsopen', 'fsmount', 'fsconfig', 'fspick', 'mount_setattr', 'kexec_load',
   'kexec_file_load', 'init_module', 'finit_module', 'delete_module', 'swapon', 'swapoff', 'reboot',
@@ -45,7 +45,7 @@ libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
 NR = {
   'x86_64': dict(io_uring_setup=425, io_uring_enter=426, io_uring_register=427, ptrace=101,
-    process_vm_readv=310, process_vm_writev=311, bpf=321, perf_event_open=298, userfaultfd=323,
+    process_vm_readv=310, process_vm_writev=311, pidfd_getfd=438, process_madvise=440, bpf=321, perf_event_open=298, userfaultfd=323,
     keyctl=250, add_key=248, request_key=249, open_by_handle_at=304, name_to_handle_at=303,
     mount=165, umount2=166, pivot_root=155, move_mount=429, open_tree=428, fsopen=430, fsmount=432,
     fsconfig=431, fspick=433, mount_setattr=442, kexec_load=246, kexec_file_load=320,
@@ -54,7 +54,7 @@ NR = {
     syslog=103, settimeofday=164, clock_settime=227, clock_adjtime=305, adjtimex=159, uselib=134,
     nfsservctl=180, ioctl=16, socket=41, unshare=272, personality=135, getpid=39),
   'aarch64': dict(io_uring_setup=425, io_uring_enter=426, io_uring_register=427, ptrace=117,
-    process_vm_readv=270, process_vm_writev=271, bpf=280, perf_event_open=241, userfaultfd=282,
+    process_vm_readv=270, process_vm_writev=271, pidfd_getfd=438, process_madvise=440, bpf=280, perf_event_open=241, userfaultfd=282,
     keyctl=219, add_key=217, request_key=218, open_by_handle_at=265, name_to_handle_at=264,
     mount=40, umount2=39, pivot_root=41, move_mount=429, open_tree=428, fsopen=430, fsmount=432,
     fsconfig=431, fspick=433, mount_setattr=442, kexec_load=104, kexec_file_load=294,
@@ -86,6 +86,8 @@ syscalls = dict(
   ptrace=lambda: err('ptrace', 16, NOPID, 0, 0),  # PTRACE_ATTACH to no process
   process_vm_readv=lambda: err('process_vm_readv', NOPID, BAD, 1, BAD, 1, 0),
   process_vm_writev=lambda: err('process_vm_writev', NOPID, BAD, 1, BAD, 1, 0),
+  pidfd_getfd=lambda: err('pidfd_getfd', -1, 0, 0),  # bad pidfd: EBADF without the filter
+  process_madvise=lambda: err('process_madvise', -1, BAD, 1, 0, 0),
   bpf=lambda: err('bpf', 9999, 0, 0),
   perf_event_open=lambda: err('perf_event_open', BAD, 0, -1, -1, 0),
   userfaultfd=lambda: err('userfaultfd', 0x7fffffff),
@@ -448,6 +450,7 @@ describe('buildSeccompFilter', () => {
     const arm = buildSeccompFilter({ allowUnixSockets: true }, 'arm64');
     assert.deepEqual([...x86.denied].sort(), [...EXPECTED_DENIED].sort());
     assert.deepEqual([...arm.denied].sort(), EXPECTED_DENIED.filter((n) => !X86_ONLY.has(n)).sort());
+    // The filter is an allow list; these are the families it names in its reports.
     const always = ['AF_ALG', 'AF_BLUETOOTH', 'AF_KEY', 'AF_NETLINK', 'AF_PACKET', 'AF_VSOCK'];
     assert.deepEqual([...x86.deniedSocketFamilies].sort(), [...always, 'AF_UNIX'].sort());
     assert.deepEqual([...arm.deniedSocketFamilies].sort(), always);
@@ -471,6 +474,16 @@ describe('buildSeccompFilter', () => {
     assert.equal(runFilter(strict, socket, AUDIT.aarch64, [2n, 1n]), ALLOW);
     assert.equal(runFilter(strict, 29, AUDIT.aarch64, [0n, 0x1_0000_5412n]), ERRNO(EPERM));
     assert.equal(runFilter(strict, 29, AUDIT.aarch64, [0n, 0x541bn]), ALLOW);
+  });
+
+  it('refuses address families it does not name, such as AF_CAN and AF_TIPC (an allow list)', () => {
+    const { bytes } = buildSeccompFilter({ allowUnixSockets: true }, 'x64');
+    const socket = 41;
+    for (const family of [29n, 30n, 44n, 45n]) {
+      assert.equal(runFilter(bytes, socket, AUDIT.x86_64, [family, 1n]), ERRNO(EAFNOSUPPORT), `family ${family}`);
+    }
+    assert.equal(runFilter(bytes, socket, AUDIT.x86_64, [1n, 1n]), ALLOW, 'AF_UNIX when allowed');
+    assert.equal(runFilter(bytes, socket, AUDIT.x86_64, [2n, 1n]), ALLOW, 'AF_INET stream');
   });
 
   it('on x86_64 (emulated), kills i386 and x32 syscalls', () => {
