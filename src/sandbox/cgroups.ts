@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync, accessSync, constants } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync, accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { ArmorerError } from '../core/errors.js';
+import { processAlive } from '../core/process.js';
 
 /** The cgroup controllers Armorer uses for limits. */
 export type Controller = 'memory' | 'pids' | 'cpu';
@@ -96,6 +97,7 @@ export class RunCgroup {
       const dir = join(support.parents[c]!, 'armorer', runId);
       dirs.set(dir, [...(dirs.get(dir) ?? []), c]);
     }
+    for (const parent of new Set(Object.values(support.parents))) sweepDeadRuns(join(parent, 'armorer'));
     const made: string[] = [];
     const cg = new RunCgroup(support.version, made);
     try {
@@ -178,6 +180,29 @@ export class RunCgroup {
       }
     }
     return { leftover };
+  }
+}
+
+/** Removes cgroups left by runs whose supervisor was killed (run ids start with its pid). */
+function sweepDeadRuns(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(name.split('-')[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || processAlive(pid)) continue;
+    const procs = readOr(join(dir, name, 'cgroup.procs'), '').split('\n').filter(Boolean);
+    for (const p of procs) {
+      try {
+        process.kill(Number(p), 'SIGKILL');
+      } catch { /* gone */ }
+    }
+    try {
+      rmdirSync(join(dir, name));
+    } catch { /* still busy: the next sweep gets it */ }
   }
 }
 

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ArmorerError } from '../../core/errors.js';
+import { processAlive } from '../../core/process.js';
 import { stderrOf } from './identity.js';
 
 /**
@@ -47,9 +48,14 @@ export class AclGrants {
     if (first) {
       // Ancestors only need search (x) permission, and only where "other" lacks it.
       const ancestors = ancestorsNeedingSearch(r.path);
-      let backup = getfacl(['-R'], [r.path]);
-      if (ancestors.length > 0) backup += getfacl([], ancestors);
-      writeFileSync(join(dir, 'backup.acl'), backup, { mode: 0o600 });
+      // A backup left by a run that was killed before it could restore describes the tree as it
+      // was before that run: keep it, a new one would record that run's grants as "original".
+      const backupFile = join(dir, 'backup.acl');
+      if (!existsSync(backupFile)) {
+        let backup = getfacl(['-R'], [r.path]);
+        if (ancestors.length > 0) backup += getfacl([], ancestors);
+        writeFileSync(backupFile, backup, { mode: 0o600 });
+      }
       const perm = r.mode === 'rw' ? 'rwX' : 'rX';
       setfacl(['-R', '-m', `u:${this.uid}:${perm},d:u:${this.uid}:${perm}`, '--', r.path]);
       for (const a of ancestors) setfacl(['-m', `u:${this.uid}:x`, '--', a]);
@@ -88,13 +94,9 @@ function setfacl(args: string[]): void {
 function liveHolders(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir).filter((name) => /^\d+$/.test(name)).filter((pid) => {
-    try {
-      process.kill(Number(pid), 0);
-      return true;
-    } catch {
-      rmSync(join(dir, pid), { force: true });
-      return false;
-    }
+    if (processAlive(Number(pid))) return true;
+    rmSync(join(dir, pid), { force: true });
+    return false;
   });
 }
 

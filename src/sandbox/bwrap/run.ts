@@ -74,20 +74,24 @@ export async function runInBwrap(spec: SandboxSpec, opts: RunOptions): Promise<R
 
 /**
  * sh joins the cgroup (its own pid, so every later process starts inside), then execs
- * setpriv (drop to the sandbox uid) -> prlimit (rlimits) -> bwrap. No process of the run ever
- * exists outside its cgroup or with the caller's privileges.
+ * setpriv (parent-death signal; as root, drop to the sandbox uid) -> prlimit (rlimits) -> bwrap.
+ * No process of the run ever exists outside its cgroup, with the caller's privileges, or after
+ * the supervisor is gone.
  */
 function launcherArgv(bwrap: string, args: string[], rlimits: string[], cg: RunCgroup | null,
   id: ReturnType<typeof hostIdentity>): string[] {
-  const tail: string[] = [];
-  if (id.dropped) {
-    const setpriv = findTool('setpriv');
-    if (!setpriv) throw new ArmorerError('ARMORER_E_SANDBOX_USER', 'setpriv (util-linux) is missing', 'apt-get install util-linux');
-    tail.push(setpriv, `--reuid=${id.uid}`, `--regid=${id.gid}`, '--clear-groups', '--inh-caps=-all', '--');
-  }
+  const setpriv = findTool('setpriv');
   const prlimit = findTool('prlimit');
-  if (!prlimit) throw new ArmorerError('ARMORER_E_SPAWN', 'prlimit (util-linux) is missing', 'apt-get install util-linux');
-  tail.push(prlimit, ...rlimits, '--', bwrap, ...args);
+  if (!setpriv || !prlimit) {
+    throw new ArmorerError('ARMORER_E_SPAWN', 'setpriv and prlimit (util-linux) are needed to start a sandbox',
+      'apt-get install util-linux');
+  }
+  // bwrap's --die-with-parent covers the sandbox side only; --pdeathsig ties the outer bwrap
+  // process to this supervisor, set after the uid change (which would clear it) and kept across
+  // the execs of prlimit and bwrap (neither is set-uid).
+  const tail = [setpriv, '--pdeathsig', 'KILL'];
+  if (id.dropped) tail.push(`--reuid=${id.uid}`, `--regid=${id.gid}`, '--clear-groups', '--inh-caps=-all');
+  tail.push('--', prlimit, ...rlimits, '--', bwrap, ...args);
   if (!cg) return tail;
   const script = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
   return ['/bin/sh', '-c', script, 'armorer-join', ...cg.procsFiles, '--', ...tail];
