@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // Kept tiny on purpose: `armorer --version` must not pay for loading anything else.
+import { readFileSync } from 'node:fs';
+
+// dist/cli/main.js and src/cli/main.ts both sit two levels below package.json.
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-  const { readFileSync } = await import('node:fs');
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  process.stdout.write(`${pkg.version}\n`);
+  process.stdout.write(`${version}\n`);
 } else {
   const { runCli } = await import('./program.js');
-  process.exitCode = await runCli(process.argv);
+  process.exitCode = await runCli(process.argv, version);
 }

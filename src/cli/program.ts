@@ -8,10 +8,10 @@ import { registerPolicy } from './policy.js';
 /** Exit status for an Armorer error (not the sandboxed command's own status). */
 export const EXIT_ARMORER_ERROR = 125;
 
-export async function runCli(argv: string[]): Promise<number> {
+export async function runCli(argv: string[], version: string): Promise<number> {
   const program = new Command('armorer')
     .description('Run AI agents and commands inside a least-privilege sandbox.')
-    .version(await version(), '-V, --version')
+    .version(version, '-V, --version')
     .enablePositionalOptions()
     .exitOverride()
     .showHelpAfterError('(run "armorer help" for the commands)');
@@ -40,9 +40,4 @@ export function reportError(e: unknown): number {
     '  fix: this is a bug in Armorer; rerun with ARMORER_DEBUG=1 for details and report it\n');
   if (process.env['ARMORER_DEBUG']) process.stderr.write(`${(e as Error)?.stack}\n`);
   return EXIT_ARMORER_ERROR;
-}
-
-async function version(): Promise<string> {
-  const { readFileSync } = await import('node:fs');
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }

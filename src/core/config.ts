@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArmorerError } from './errors.js';
+import { loadYaml } from './yaml.js';
 
 export interface Config {
   sandbox: { backend: 'linux-bwrap'; user: string };
@@ -29,7 +30,9 @@ export async function loadConfig(home: string): Promise<Config> {
   } catch {
     return DEFAULT_CONFIG;
   }
-  const { parse } = await import('yaml');
+  // The file as `armorer init` wrote it holds exactly the defaults: no need to load a YAML parser.
+  if (text === CONFIG_TEMPLATE) return structuredClone(DEFAULT_CONFIG);
+  const { parse } = await loadYaml();
   let doc: unknown;
   try {
     doc = parse(text) ?? {};

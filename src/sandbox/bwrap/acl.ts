@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { ArmorerError } from '../../core/errors.js';
 import { processAlive } from '../../core/process.js';
 import { stderrOf } from './identity.js';
+import { findTool } from './locate.js';
 
 /**
  * Gives the dedicated sandbox uid access to the directories a run mounts, with POSIX ACLs
@@ -73,8 +74,8 @@ export class AclGrants {
       try {
         // Strip every extended ACL (files made during the run inherited some), then put back
         // exactly what was there before.
-        setfacl(['-R', '-b', '--', h.path]);
-        execFileSync('setfacl', [`--restore=${join(h.key, 'backup.acl')}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+        execFileSync('/bin/sh', ['-c', 'setfacl -R -b -- "$1" && setfacl --restore="$2"', 'armorer-acl',
+          h.path, join(h.key, 'backup.acl')], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: SYSTEM_PATH } });
       } catch (e) {
         process.stderr.write(`armorer: warning: could not restore the ACLs of ${h.path}: ${stderrOf(e)}\n`);
       }
@@ -83,12 +84,21 @@ export class AclGrants {
   }
 }
 
+/** Tools run from system directories only, never from the caller's PATH. */
+const SYSTEM_PATH = '/usr/bin:/bin:/usr/sbin:/sbin';
+
+function tool(name: 'getfacl' | 'setfacl'): string {
+  const path = findTool(name);
+  if (!path) throw new ArmorerError('ARMORER_E_ACL', `${name} is not installed`, 'apt-get install acl');
+  return path;
+}
+
 function getfacl(flags: string[], paths: string[]): string {
-  return execFileSync('getfacl', ['-p', '-n', ...flags, '--', ...paths], { maxBuffer: 1 << 30 }).toString();
+  return execFileSync(tool('getfacl'), ['-p', '-n', ...flags, '--', ...paths], { maxBuffer: 1 << 30 }).toString();
 }
 
 function setfacl(args: string[]): void {
-  execFileSync('setfacl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(tool('setfacl'), args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 function liveHolders(dir: string): string[] {

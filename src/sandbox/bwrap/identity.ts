@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { ArmorerError } from '../../core/errors.js';
+import { findTool } from './locate.js';
 
 /** The host uid/gid the sandbox's processes really run as. */
 export interface HostIdentity {
@@ -23,7 +24,7 @@ export function hostIdentity(userName = DEFAULT_SANDBOX_USER, create = true): Ho
   let entry = lookupUser(userName);
   if (!entry && create) {
     try {
-      execFileSync('useradd', ['--system', '--no-create-home', '--home-dir', '/nonexistent',
+      execFileSync(findTool('useradd') ?? '/usr/sbin/useradd', ['--system', '--no-create-home', '--home-dir', '/nonexistent',
         '--shell', '/usr/sbin/nologin', '--user-group', '--comment', 'Armorer sandboxed processes', userName],
       { stdio: ['ignore', 'ignore', 'pipe'] });
     } catch (e) {
