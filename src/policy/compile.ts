@@ -10,7 +10,13 @@ import { SANDBOX_HOME, SANDBOX_USER, systemMounts } from './system-view.js';
  * programs run or obey later (git hooks and config, direnv, editor task files). A trailing `/`
  * marks a directory.
  */
-export const DEFAULT_PROTECTED = ['.git/hooks/', '.git/config', '.gitmodules', '.envrc', '.vscode/', '.idea/'];
+export const DEFAULT_PROTECTED = ['.git/', '.gitmodules', '.envrc', '.vscode/', '.idea/'];
+
+/**
+ * With `sandbox.writableGit`, .git itself is writable but what git runs or obeys is not. The index,
+ * modules and worktrees stay writable, so a staged nested repository remains a residual risk.
+ */
+export const GIT_WRITABLE_PROTECTED = ['.git/hooks/', '.git/config', '.git/info/', '.gitmodules', '.envrc', '.vscode/', '.idea/'];
 
 const SYSTEM_ROOTS = ['/', '/usr', '/bin', '/sbin', '/lib', '/lib64', '/etc', '/boot', '/var', '/opt', '/srv', '/run', '/home'];
 
@@ -61,8 +67,9 @@ export function compilePolicy(policy: Policy, opts: CompileOptions): SandboxSpec
   fileMounts.sort((a, b) => depth(a.target) - depth(b.target));
 
   const writableRoots = fileMounts.filter((m) => m.kind === 'rw').map((m) => m.target);
-  const protectedRel = [...new Set([...DEFAULT_PROTECTED, ...policy.sandbox.protect])];
-  const protectedPaths = writableRoots.flatMap((root) => protectedRel.map((rel) => `${root}/${rel}`));
+  const base = policy.sandbox.writableGit ? GIT_WRITABLE_PROTECTED : DEFAULT_PROTECTED;
+  const protectedRel = [...new Set([...base, ...policy.sandbox.protect])];
+  const protectedPaths = writableRoots.flatMap((root) => protectedRel.map((rel) => ({ root, rel })));
 
   const { limits, limitOrigins } = mergeLimits(policy, opts.limitFlags ?? {});
   return {

@@ -78,6 +78,10 @@ export function formatExplanation(p: Policy): string {
   out.push(p.sandbox.unixSockets
     ? '  unix sockets: allowed for the agent\'s own IPC (private network namespace, no host sockets mounted)'
     : '  unix sockets: denied (socket(AF_UNIX) fails inside the sandbox)');
+  out.push(p.sandbox.writableGit
+    ? '  git: WRITABLE (sandbox.writableGit): the agent can commit; hooks and config stay read-only, but a nested\n' +
+      '       repository it stages can run code when you later run git on the host (see docs/threat-model.md)'
+    : '  git: .git is read-only inside (the agent can read history, not commit)');
   if (p.sandbox.protect.length > 0) {
     out.push(`  also read-only inside every writable grant: ${p.sandbox.protect.join(', ')}`);
   }

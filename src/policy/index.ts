@@ -10,3 +10,4 @@ export {
   type ExplainedGrant, type ExplainedLimit,
 } from './explain.js';
 export { compilePolicy, DEFAULT_PROTECTED, type CompileOptions } from './compile.js';
+export { allow, ask, deny, type Decision, type Effect } from './decision.js';

@@ -31,6 +31,7 @@ const FIELD_FIXES: Record<string, string> = {
   'limits.timeout': 'write whole seconds, 0 for none, e.g. timeout: 300',
   sandbox: 'write a mapping, e.g. sandbox: {unixSockets: true}',
   'sandbox.unixSockets': 'write true or false',
+  'sandbox.writableGit': 'write true or false',
   'sandbox.protect': 'write a list of relative paths, e.g. protect: [".envrc"]',
   'sandbox.protect.*': 'write a path relative to each writable root, e.g. .envrc',
 };
@@ -113,7 +114,11 @@ function buildPolicy(
   }).filter(([, v]) => v !== undefined));
   const policy: Policy = {
     version: 1, source: file, grants, limits,
-    sandbox: { unixSockets: data.sandbox?.unixSockets ?? true, protect: data.sandbox?.protect ?? [] },
+    sandbox: {
+      unixSockets: data.sandbox?.unixSockets ?? true,
+      writableGit: data.sandbox?.writableGit ?? false,
+      protect: data.sandbox?.protect ?? [],
+    },
   };
   if (data.name !== undefined) policy.name = data.name;
   return policy;

@@ -52,6 +52,7 @@ const protectEntry = z.string().min(1).superRefine((p, ctx) => {
 
 export const sandboxSchema = z.object({
   unixSockets: z.boolean().optional(),
+  writableGit: z.boolean().optional(),
   protect: z.array(protectEntry).optional(),
 }).strict();
 

@@ -53,6 +53,7 @@ export function systemMounts(tmpfsBytes: number): Mount[] {
       content: `root:x:0:\n${SANDBOX_USER}:x:${SANDBOX_GID}:\nnogroup:x:65534:\n` },
     { kind: 'data', target: '/etc/hostname', mode: 0o444, why: 'the sandbox has its own hostname',
       content: 'sandbox\n' },
+    { kind: 'tmpfs', target: '/dev/shm', sizeBytes: tmpfsBytes, why: 'private shared memory, capped' },
     { kind: 'tmpfs', target: '/tmp', sizeBytes: tmpfsBytes, why: 'private /tmp, gone at exit' },
     { kind: 'tmpfs', target: '/var/tmp', sizeBytes: tmpfsBytes, why: 'private /var/tmp, gone at exit' },
     { kind: 'tmpfs', target: SANDBOX_HOME, sizeBytes: tmpfsBytes, why: 'private HOME, gone at exit' },

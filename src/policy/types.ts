@@ -31,7 +31,8 @@ export interface Policy {
   grants: Grant[];
   /** Only what the policy states; the compiler fills the rest from DEFAULT_LIMITS. */
   limits: PolicyLimits;
-  sandbox: { unixSockets: boolean; protect: string[] };
+  /** writableGit: the agent may commit; .git stays writable except hooks and config (see threat model). */
+  sandbox: { unixSockets: boolean; writableGit: boolean; protect: string[] };
 }
 
 /**
@@ -49,5 +50,5 @@ export const DEFAULT_LIMITS: Required<Omit<PolicyLimits, 'timeoutSeconds'>> & { 
 };
 
 export function defaultPolicy(): Policy {
-  return { version: 1, source: 'default', grants: [], limits: {}, sandbox: { unixSockets: true, protect: [] } };
+  return { version: 1, source: 'default', grants: [], limits: {}, sandbox: { unixSockets: true, writableGit: false, protect: [] } };
 }

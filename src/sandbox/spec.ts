@@ -11,6 +11,9 @@ export type Mount =
   /** A symlink inside the sandbox (merged-/usr layouts: /bin -> usr/bin). */
   | { kind: 'symlink'; target: string; linkTo: string; why: string };
 
+/** `rel` under the writable mount `root`; a trailing `/` in `rel` marks a directory. */
+export interface ProtectedPath { root: string; rel: string }
+
 export type LimitName = 'memoryBytes' | 'pids' | 'cpus' | 'fileSizeBytes' | 'openFiles' | 'timeoutSeconds';
 
 export interface Limits {
@@ -52,7 +55,7 @@ export interface SandboxSpec {
    * Paths that must stay read-only, or not be creatable, inside writable mounts
    * (`.git/hooks`, `.git/config`, ...), whether or not they exist yet.
    */
-  protectedPaths: string[];
+  protectedPaths: ProtectedPath[];
   env: Record<string, string>;
   network: NetworkSpec;
   limits: Limits;

@@ -43,14 +43,22 @@ describe('compilePolicy', () => {
     assert.ok(order.indexOf(ws) < order.indexOf(inner));
   });
 
-  test('protects .git/hooks, .git/config and friends under every writable root', () => {
+  test('protects all of .git and friends under every writable root', () => {
     const spec = compilePolicy(policy(`grants:\n  - files.write:${out}\nsandbox:\n  protect: [".npmrc"]\n`), base);
+    const has = (root: string, rel: string) => spec.protectedPaths.some((p) => p.root === root && p.rel === rel);
     for (const r of [ws, out]) {
-      assert.ok(spec.protectedPaths.includes(`${r}/.git/hooks/`));
-      assert.ok(spec.protectedPaths.includes(`${r}/.git/config`));
-      assert.ok(spec.protectedPaths.includes(`${r}/.npmrc`));
+      assert.ok(has(r, '.git/'));
+      assert.ok(has(r, '.envrc'));
+      assert.ok(has(r, '.npmrc'));
     }
-    assert.ok(!spec.protectedPaths.some((p) => p.startsWith(notes)));
+    assert.ok(!spec.protectedPaths.some((p) => p.root === notes));
+  });
+
+  test('with sandbox.writableGit, only what git runs or obeys stays read-only', () => {
+    const spec = compilePolicy(policy('sandbox:\n  writableGit: true\n'), base);
+    const rels = spec.protectedPaths.map((p) => p.rel);
+    assert.ok(!rels.includes('.git/'));
+    for (const rel of ['.git/hooks/', '.git/config', '.git/info/']) assert.ok(rels.includes(rel), rel);
   });
 
   test('passes only the environment it names: never the caller\'s secrets', () => {

@@ -69,14 +69,14 @@ describe('a valid policy', () => {
     assert.deepEqual(p.limits, {
       memoryBytes: 1024 ** 3, pids: 256, cpus: 1.5, fileSizeBytes: 10485760, openFiles: 1024, timeoutSeconds: 300,
     });
-    assert.deepEqual(p.sandbox, { unixSockets: false, protect: ['.envrc', 'config/secrets/'] });
+    assert.deepEqual(p.sandbox, { unixSockets: false, writableGit: false, protect: ['.envrc', 'config/secrets/'] });
   });
 
   test('a minimal policy has no grants, no explicit limits and unix sockets on', () => {
     const p = loadPolicyFile(writePolicy(['version: 1']), ctx);
     assert.deepEqual(p.grants, []);
     assert.deepEqual(p.limits, {});
-    assert.deepEqual(p.sandbox, { unixSockets: true, protect: [] });
+    assert.deepEqual(p.sandbox, { unixSockets: true, writableGit: false, protect: [] });
     assert.equal(p.name, undefined);
   });
 
@@ -94,7 +94,7 @@ describe('a valid policy', () => {
 describe('defaults', () => {
   test('defaultPolicy grants nothing and leaves limits to the compiler', () => {
     assert.deepEqual(defaultPolicy(), {
-      version: 1, source: 'default', grants: [], limits: {}, sandbox: { unixSockets: true, protect: [] },
+      version: 1, source: 'default', grants: [], limits: {}, sandbox: { unixSockets: true, writableGit: false, protect: [] },
     });
   });
 
@@ -161,7 +161,7 @@ describe('schema errors', () => {
 
   test('an unknown key with nothing close lists the keys allowed there', () => {
     const e = failsAt(['version: 1', 'sandbox:', '  network: host'], 'ARMORER_E_POLICY_SCHEMA', 3, 3);
-    assert.equal(e.fix, 'the keys allowed here are: unixSockets, protect');
+    assert.equal(e.fix, 'the keys allowed here are: unixSockets, writableGit, protect');
   });
 
   test('an unknown key in a grant mapping points at that key', () => {

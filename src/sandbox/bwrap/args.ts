@@ -6,6 +6,8 @@ import type { ProtectAction } from './protect.js';
 export interface FdPlan {
   seccomp: number;
   info: number;
+  /** The command's first act is to write one byte here: after it, every exit is the command's own. */
+  ready: number;
   /** One fd per `data` mount and per empty-file placeholder, in the order of `dataSources`. */
   firstData: number;
 }
@@ -41,12 +43,25 @@ export function bwrapArgs(spec: SandboxSpec, protect: ProtectAction[], fds: FdPl
     }
   }
   for (const p of protect) {
-    if (p.kind === 'bind-ro') a.push('--ro-bind', p.path, p.path);
+    if (p.kind === 'pin') a.push('--bind', p.path, p.path);
+    else if (p.kind === 'bind-ro') a.push('--ro-bind', p.path, p.path);
     else if (p.kind === 'empty-dir') a.push('--perms', '0555', '--tmpfs', p.path, '--remount-ro', p.path);
     else a.push('--perms', '0444', '--ro-bind-data', String(nextFd++), p.path);
   }
+  // Nothing may be created outside the mounts above: bwrap's root and /dev are tmpfs otherwise
+  // writable (and, without a cgroup, as large as half the host's memory).
+  a.push('--remount-ro', '/dev', '--remount-ro', '/');
   a.push('--clearenv');
   for (const [k, v] of Object.entries(spec.env)) a.push('--setenv', k, v);
-  a.push('--chdir', spec.cwd, '--', ...spec.command);
+  a.push('--chdir', spec.cwd, '--', ...readyWrapper(fds.ready), ...spec.command);
   return a;
+}
+
+/**
+ * `sh` reports "started" on the ready fd, closes it, then becomes the command. Set-up failures
+ * happen before this byte, so the supervisor can tell bwrap's errors from the command's.
+ */
+function readyWrapper(fd: number): string[] {
+  if (!Number.isInteger(fd) || fd < 3 || fd > 9) throw new RangeError('the ready fd must be 3..9 for sh redirections');
+  return ['/bin/sh', '-c', `printf . >&${fd}; exec ${fd}>&-; exec "$@"`, 'sh'];
 }

@@ -1,4 +1,5 @@
 import { lstatSync, readdirSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
+import type { ProtectedPath } from '../spec.js';
 
 /**
  * How one protected path is held read-only inside a writable mount. If it exists it is bound onto
@@ -7,33 +8,40 @@ import { lstatSync, readdirSync, rmdirSync, statSync, unlinkSync } from 'node:fs
  * `cleanupPlaceholders` removes those afterwards if they are still empty.
  */
 export type ProtectAction =
+  /** An existing directory on the way to a protected path, bound onto itself read-write so it is a
+   * mount point: it cannot be renamed or removed (EBUSY), which would carry the protection away. */
+  | { kind: 'pin'; path: string }
   | { kind: 'bind-ro'; path: string }
   | { kind: 'empty-dir'; path: string }
   | { kind: 'empty-file'; path: string };
 
-export function planProtection(protectedPaths: string[]): ProtectAction[] {
+export function planProtection(protectedPaths: ProtectedPath[]): ProtectAction[] {
+  const pins = new Map<string, ProtectAction>();
   const actions = new Map<string, ProtectAction>();
-  for (const raw of protectedPaths) {
-    const isDir = raw.endsWith('/');
-    const full = isDir ? raw.slice(0, -1) : raw;
-    const action = actionFor(full, isDir);
-    if (action && !actions.has(action.path)) actions.set(action.path, action);
+  for (const { root, rel } of protectedPaths) {
+    const isDir = rel.endsWith('/');
+    const parts = rel.split('/').filter(Boolean);
+    const action = actionFor(root, parts, isDir);
+    if (!action || actions.has(action.path)) continue;
+    actions.set(action.path, action);
+    // Existing directories between the root (already a mount point) and the mount point.
+    for (let i = 1; i < parts.length && `${root}/${parts.slice(0, i).join('/')}` !== action.path; i++) {
+      const dir = `${root}/${parts.slice(0, i).join('/')}`;
+      pins.set(dir, { kind: 'pin', path: dir });
+    }
   }
-  return [...actions.values()];
+  // Pins first: a read-only bind inside a directory must not be carried off by renaming it.
+  return [...pins.values(), ...actions.values()];
 }
 
-function actionFor(full: string, isDir: boolean): ProtectAction | null {
-  // Walk down from the writable root's nearest existing ancestor.
-  const parts = full.split('/');
-  for (let i = 2; i <= parts.length; i++) {
-    const p = parts.slice(0, i).join('/');
+function actionFor(root: string, parts: string[], isDir: boolean): ProtectAction | null {
+  for (let i = 1; i <= parts.length; i++) {
+    const p = `${root}/${parts.slice(0, i).join('/')}`;
     const st = lstatOrNull(p);
     const last = i === parts.length;
     if (!st) return { kind: last && !isDir ? 'empty-file' : 'empty-dir', path: p };
-    if (last || !st.isDirectory()) {
-      // Anything that is not a plain directory on the way (a file, a symlink) is itself frozen.
-      return i <= 2 ? null : { kind: 'bind-ro', path: p };
-    }
+    // Anything that is not a plain directory on the way (a file, a symlink) is itself frozen.
+    if (last || !st.isDirectory()) return { kind: 'bind-ro', path: p };
   }
   return null;
 }

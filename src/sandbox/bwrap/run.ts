@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, readdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -62,9 +62,13 @@ export async function runInBwrap(spec: SandboxSpec, opts: RunOptions): Promise<R
         ? [{ path: m.source, mode: m.kind }] : []), identity.uid, join(opts.stateDir, 'acl'));
     }
     const data = dataSources(spec, protect);
-    const fds = { seccomp: 3, info: 4, firstData: 5 };
-    const argv = launcherArgv(bwrap, bwrapArgs(spec, protect, fds), plan.rlimits, cgroup, identity);
-    return await supervise(argv, seccomp.bytes, data, spec, cgroup, opts, started);
+    // bwrap reads its arguments from fd 6: --setenv values and paths never show in `ps` on the host.
+    const fds = { seccomp: 3, info: 4, ready: 5, firstData: 7 };
+    const args = bwrapArgs(spec, protect, fds);
+    // Options go through the fd; the command (after --) must stay on argv, where bwrap wants it.
+    const split = args.indexOf('--');
+    const argv = launcherArgv(bwrap, ['--args', '6', ...args.slice(split)], plan.rlimits, cgroup, identity);
+    return await supervise(argv, { seccomp: seccomp.bytes, args, data }, spec, cgroup, opts, started);
   } finally {
     cgroup?.destroy();
     cleanupPlaceholders(protect);
@@ -91,27 +95,35 @@ function launcherArgv(bwrap: string, args: string[], rlimits: string[], cg: RunC
   // the execs of prlimit and bwrap (neither is set-uid).
   const tail = [setpriv, '--pdeathsig', 'KILL'];
   if (id.dropped) tail.push(`--reuid=${id.uid}`, `--regid=${id.gid}`, '--clear-groups', '--inh-caps=-all');
-  tail.push('--', prlimit, ...rlimits, '--', bwrap, ...args);
+  // The parent-death signal is armed only now: if the supervisor died before this point, this
+  // process was re-parented and must not go on to start a sandbox nobody will stop.
+  tail.push('--', '/bin/sh', '-c', '[ "$PPID" = "$0" ] || exit 125; exec "$@"', String(process.pid));
+  tail.push(prlimit, ...rlimits, '--', bwrap, ...args);
   if (!cg) return tail;
   const script = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
   return ['/bin/sh', '-c', script, 'armorer-join', ...cg.procsFiles, '--', ...tail];
 }
 
-function supervise(argv: string[], filter: Buffer, data: string[], spec: SandboxSpec, cgroup: RunCgroup | null,
+interface Inputs { seccomp: Buffer; args: string[]; data: string[] }
+
+function supervise(argv: string[], inputs: Inputs, spec: SandboxSpec, cgroup: RunCgroup | null,
   opts: RunOptions, started: number): Promise<RunResult> {
   return new Promise((resolve, reject) => {
+    closeInheritedFds();
     const child = spawn(argv[0]!, argv.slice(1), {
       // bwrap's own environment is visible inside as /proc/1/environ: give it nothing of ours.
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
-      stdio: [opts.stdin ?? 'inherit', 'pipe', 'pipe', 'pipe', 'pipe', ...data.map(() => 'pipe' as const)],
+      stdio: [opts.stdin ?? 'inherit', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', ...inputs.data.map(() => 'pipe' as const)],
     });
     const extra = child.stdio as unknown as (Writable & Readable)[];
-    extra[3]!.end(filter);
-    data.forEach((content, i) => extra[5 + i]!.end(content));
+    for (let i = 3; i < extra.length; i++) extra[i]!.on('error', () => {});
+    extra[3]!.end(inputs.seccomp);
+    extra[6]!.end(inputs.args.slice(0, inputs.args.indexOf('--')).map((a) => `${a}\0`).join(''));
+    inputs.data.forEach((content, i) => extra[7 + i]!.end(content));
     let info = '';
+    let commandStarted = false;
     extra[4]!.on('data', (b: Buffer) => { info += b.toString(); });
-    extra[4]!.on('error', () => {});
-    for (const i of [3, ...data.map((_, k) => 5 + k)]) extra[i]!.on('error', () => {});
+    extra[5]!.on('data', () => { commandStarted = true; });
     child.stdout!.pipe(opts.stdout, { end: false });
     child.stderr!.pipe(opts.stderr, { end: false });
     let stderrTail = '';
@@ -183,7 +195,7 @@ function supervise(argv: string[], filter: Buffer, data: string[], spec: Sandbox
         return;
       }
       // bwrap reports its own set-up failures as "bwrap: ..." and exit 1: that is not the command's.
-      const setup = code === 1 ? /(?:^|\n)bwrap: ([^\n]*)\n?$/.exec(stderrTail) : null;
+      const setup = code === 1 && !commandStarted ? /(?:^|\n)bwrap: ([^\n]*)\n?$/.exec(stderrTail) : null;
       if (setup) {
         reject(new ArmorerError('ARMORER_E_SPAWN', `bubblewrap could not set up the sandbox: ${setup[1]}`,
           'run "armorer doctor"; check that every granted path exists and is readable'));
@@ -192,6 +204,28 @@ function supervise(argv: string[], filter: Buffer, data: string[], spec: Sandbox
       resolve(result);
     });
   });
+}
+
+/**
+ * Descriptors this process inherited without close-on-exec would pass through setpriv, prlimit
+ * and bwrap into the sandbox. Node opens its own with close-on-exec, so any other one above 2 is
+ * an inheritance from whoever started Armorer: close it.
+ */
+function closeInheritedFds(): void {
+  let names: string[];
+  try {
+    names = readdirSync('/proc/self/fdinfo');
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const fd = Number(name);
+    if (!(fd > 2)) continue;
+    try {
+      const flags = /^flags:\s+([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
+      if (flags !== undefined && (parseInt(flags, 8) & 0o2000000) === 0) closeSync(fd);
+    } catch { /* raced with a close */ }
+  }
 }
 
 function signalNumber(sig: NodeJS.Signals | null): number {
