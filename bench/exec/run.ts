@@ -1,7 +1,10 @@
 // Wall time to run /bin/true four ways, in interleaved rounds: armorer, raw bwrap with the same
-// namespaces, srt (@anthropic-ai/sandbox-runtime), and bare. Reports goals; never fails the build.
-//   node --import tsx bench/exec/run.ts [--runs N] [--warmup N]
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// namespaces, srt (@anthropic-ai/sandbox-runtime), and bare; plus `node -e 0` as a reference.
+// Reports goals; never fails the build.
+//   node --import tsx bench/exec/run.ts [--runs N] [--warmup N] [--files N]
+// --files N fills the workspace with N empty files (100 per directory) first: armorer's per-run
+// work on the workspace (ACL grant and restore, chown-back walk) grows with it.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +27,9 @@ interface Contender {
   lastError: string;
 }
 
-const { runs, warmup } = parseFlags(process.argv.slice(2), { runs: 20, warmup: 2, maxRuns: 500 });
+const { runs, warmup, files } = parseFlags(process.argv.slice(2), {
+  runs: { default: 20, min: 1, max: 500 }, warmup: { default: 2, max: 10 }, files: { default: 0, max: 100_000 },
+});
 const isRoot = process.getuid?.() === 0;
 const workspace = mkdtempSync(join(tmpdir(), 'armorer-bench-exec-'));
 const srtSettings = join(mkdtempSync(join(tmpdir(), 'armorer-bench-srt-')), 'srt-settings.json');
@@ -56,6 +61,8 @@ const contenders: Contender[] = [
   { name: 'raw bwrap', argv: rawArgv },
   { name: 'srt', argv: [SRT, '--settings', srtSettings, '/bin/true'] },
   { name: 'bare /bin/true', argv: ['/bin/true'] },
+  // Not a contender: the floor any Node CLI pays before its first line runs.
+  { name: 'node -e 0 (ref)', argv: [process.execPath, '-e', '0'] },
 ].map((c) => ({ ...c, samples: [], failures: 0, lastError: '' }));
 
 const byName = (n: string) => contenders.find((c) => c.name === n)!;
@@ -66,36 +73,50 @@ if (isRoot && !rawAsUser) byName('raw bwrap').unavailable = `running as root but
 
 const once = (c: Contender): Sample => timeSpawn(c.argv, { cwd: workspace });
 
-// One try each decides whether a contender can run here at all (srt may lack a dependency).
-for (const c of contenders) {
-  if (c.unavailable) continue;
-  const s = once(c);
-  if (s.status !== 0) c.unavailable = `exit ${s.status}: ${s.stderr.trim().split('\n').slice(-3).join(' | ') || '(no stderr)'}`;
-}
-const live = contenders.filter((c) => !c.unavailable);
-for (let i = 0; i < warmup; i++) for (const c of live) once(c);
-
-const started = Date.now();
-let done = 0;
-for (let round = 0; round < runs && Date.now() - started < BUDGET_MS; round++) {
-  // Rotate the order each round so no contender always runs right after another.
-  for (let k = 0; k < live.length; k++) {
-    const c = live[(round + k) % live.length]!;
-    const s = once(c);
-    if (s.status === 0) c.samples.push(s.ms);
-    else { c.failures++; c.lastError = s.stderr.trim().split('\n').pop() ?? ''; }
+function measure(): number {
+  for (let i = 0; i < files; i++) {
+    const dir = join(workspace, `d${Math.floor(i / 100)}`);
+    if (i % 100 === 0) mkdirSync(dir);
+    writeFileSync(join(dir, `f${i % 100}`), '');
   }
-  done++;
+  // One try each decides whether a contender can run here at all (srt may lack a dependency).
+  for (const c of contenders) {
+    if (c.unavailable) continue;
+    const s = once(c);
+    if (s.status !== 0) c.unavailable = `exit ${s.status}: ${s.stderr.trim().split('\n').slice(-3).join(' | ') || '(no stderr)'}`;
+  }
+  const live = contenders.filter((c) => !c.unavailable);
+  for (let i = 0; i < warmup; i++) for (const c of live) once(c);
+
+  const started = Date.now();
+  let done = 0;
+  for (let round = 0; round < runs && Date.now() - started < BUDGET_MS; round++) {
+    // Rotate the order each round so no contender always runs right after another.
+    for (let k = 0; k < live.length; k++) {
+      const c = live[(round + k) % live.length]!;
+      const s = once(c);
+      if (s.status === 0) c.samples.push(s.ms);
+      else { c.failures++; c.lastError = s.stderr.trim().split('\n').pop() ?? ''; }
+    }
+    done++;
+  }
+  return done;
 }
 
-rmSync(workspace, { recursive: true, force: true });
-rmSync(dirname(srtSettings), { recursive: true, force: true });
+let done = 0;
+try {
+  done = measure();
+} finally {
+  rmSync(workspace, { recursive: true, force: true });
+  rmSync(dirname(srtSettings), { recursive: true, force: true });
+}
 
 const st = Object.fromEntries(contenders.map((c) => [c.name, stats(c.samples)]));
 console.log('armorer exec benchmark: wall time of `/bin/true`, spawn to reap (ms)');
 console.log(machineLine());
 console.log(`rounds: ${done} of ${runs} requested (interleaved, order rotated), warmup ${warmup} each` +
   (done < runs ? `; stopped at the ${BUDGET_MS / 1000}s budget` : ''));
+console.log(`workspace (cwd of every run): a fresh temp dir with ${files} files`);
 console.log(`running as ${isRoot ? 'root' : `uid ${process.getuid?.()}`}: armorer ${isRoot ? `drops to ${SANDBOX_USER}` : 'runs as this user'}; ` +
   `raw bwrap ${rawAsUser ? `runs as ${SANDBOX_USER} via setpriv` : 'runs as this user'}; srt runs as this user`);
 console.log('');
@@ -114,11 +135,13 @@ const a = st['armorer']!;
 const raw = st['raw bwrap']!;
 const srt = st['srt']!;
 const bare = st['bare /bin/true']!;
+const node = st['node -e 0 (ref)']!;
 console.log('');
-console.log(`armorer / srt (median):            ${(a.median / srt.median).toFixed(2)}x`);
-console.log(`armorer - raw bwrap (median):      ${fmt(a.median - raw.median)} ms`);
-console.log(`armorer - raw bwrap (min):         ${fmt(a.min - raw.min)} ms`);
-console.log(`raw bwrap - bare /bin/true (median): ${fmt(raw.median - bare.median)} ms`);
+console.log(`armorer / srt (median):                    ${(a.median / srt.median).toFixed(2)}x`);
+console.log(`armorer - raw bwrap (median):              ${fmt(a.median - raw.median)} ms`);
+console.log(`armorer - raw bwrap (min):                 ${fmt(a.min - raw.min)} ms`);
+console.log(`raw bwrap - bare /bin/true (median):       ${fmt(raw.median - bare.median)} ms`);
+console.log(`armorer - raw bwrap - node -e 0 (median):  ${fmt(a.median - raw.median - node.median)} ms (overhead beyond Node's own start)`);
 console.log('');
 const verdict = (ok: boolean, measurable: boolean, text: string) =>
   measurable ? goalLine(ok, text) : `SKIP  ${text} (not measurable here)`;

@@ -59,23 +59,21 @@ export function goalLine(ok: boolean, text: string): string {
   return `${ok ? 'PASS' : 'FAIL'}  ${text}`;
 }
 
-/** `--runs N` (bounded to 1..max) and `--warmup N`; anything else is an error. */
-export function parseFlags(argv: string[], defaults: { runs: number; warmup: number; maxRuns: number }): {
-  runs: number; warmup: number;
-} {
-  let { runs, warmup } = defaults;
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
+/** Integer flags (`--name N`), each with a default and an upper bound; anything else is an error. */
+export function parseFlags<K extends string>(argv: string[], spec: Record<K, { default: number; max: number; min?: number }>):
+  Record<K, number> {
+  const out = Object.fromEntries(Object.entries(spec).map(([k, v]) => [k, (v as { default: number }).default])) as Record<K, number>;
+  for (let i = 0; i < argv.length; i += 2) {
+    const name = argv[i]?.replace(/^--/, '') as K;
     const value = Number(argv[i + 1]);
-    if ((flag === '--runs' || flag === '--warmup') && Number.isInteger(value) && value >= 0) {
-      if (flag === '--runs') runs = Math.min(defaults.maxRuns, Math.max(1, value));
-      else warmup = Math.min(10, value);
-      i++;
-    } else {
-      throw new Error(`unknown or malformed flag: ${flag} (use --runs N, --warmup N)`);
+    const rule = spec[name];
+    if (!argv[i]?.startsWith('--') || !rule || !Number.isInteger(value)) {
+      const known = Object.keys(spec).map((k) => `--${k} N`).join(', ');
+      throw new Error(`unknown or malformed flag: ${argv.slice(i, i + 2).join(' ')} (known: ${known})`);
     }
+    out[name] = Math.min(rule.max, Math.max(rule.min ?? 0, value));
   }
-  return { runs, warmup };
+  return out;
 }
 
 export function machineLine(): string {

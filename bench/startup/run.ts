@@ -11,15 +11,17 @@ const CLI = join(ROOT, 'dist/cli/main.js');
 const GOAL_MEDIAN_MS = 120;
 const BUDGET_MS = 100_000;
 
-const { runs, warmup } = parseFlags(process.argv.slice(2), { runs: 30, warmup: 3, maxRuns: 1000 });
+const { runs, warmup } = parseFlags(process.argv.slice(2), {
+  runs: { default: 30, min: 1, max: 1000 }, warmup: { default: 3, max: 20 },
+});
 if (!existsSync(CLI)) {
   console.log(`${CLI} is missing: run "npm run build" first`);
   process.exit(0);
 }
 
 const contenders = [
-  { name: 'armorer --version', argv: [process.execPath, CLI, '--version'], samples: [] as number[], failures: 0 },
-  { name: 'node -e 0', argv: [process.execPath, '-e', '0'], samples: [] as number[], failures: 0 },
+  { name: 'armorer --version', argv: [process.execPath, CLI, '--version'], samples: [] as number[], failures: 0, lastError: '' },
+  { name: 'node -e 0', argv: [process.execPath, '-e', '0'], samples: [] as number[], failures: 0, lastError: '' },
 ];
 for (let i = 0; i < warmup; i++) for (const c of contenders) timeSpawn(c.argv);
 
@@ -30,7 +32,7 @@ for (let round = 0; round < runs && Date.now() - started < BUDGET_MS; round++) {
     const c = contenders[(round + k) % contenders.length]!;
     const s = timeSpawn(c.argv);
     if (s.status === 0) c.samples.push(s.ms);
-    else c.failures++;
+    else { c.failures++; c.lastError = s.stderr.trim().split('\n').pop() ?? ''; }
   }
   done++;
 }
@@ -44,6 +46,7 @@ console.log(table(['', 'median', 'p90', 'min', 'max', 'n', 'fail'], contenders.m
   const s = i === 0 ? cli : node;
   return [c.name, fmt(s.median), fmt(s.p90), fmt(s.min), fmt(s.max), String(s.n), String(c.failures)];
 })));
+for (const c of contenders) if (c.failures) console.log(`\n${c.name}: ${c.failures} failed run(s), last: ${c.lastError}`);
 console.log('');
 console.log(`armorer --version / node -e 0 (median): ${(cli.median / node.median).toFixed(2)}x`);
 console.log(`armorer --version - node -e 0 (median): ${fmt(cli.median - node.median)} ms`);
