@@ -9,7 +9,9 @@ export function describeSpec(spec: SandboxSpec): string {
   const lines = [`sandbox linux-bwrap: ${spec.command.join(' ')}`];
   for (const m of grants) if (m.kind === 'ro' || m.kind === 'rw') lines.push(`  ${m.kind === 'rw' ? 'read-write' : 'read-only '} ${m.target}  (${m.why})`);
   lines.push(`  protected  ${spec.protectedPaths.length} paths (.git/hooks, .git/config, ...) read-only`);
-  lines.push(`  network    none (own empty network namespace)`);
+  const net = spec.network;
+  lines.push(net.mode === 'none' ? '  network    none (own empty network namespace)'
+    : `  network    only through the egress proxy at 127.0.0.1:${net.proxyPort}: ${net.allowHosts.map((h) => h.port ? `${h.host}:${h.port}` : h.host).join(', ') || 'no host listed (each one asks)'}`);
   const l = spec.limits;
   lines.push(`  limits     memory ${l.memoryBytes ? formatSize(l.memoryBytes) : '-'}, pids ${l.pids ?? '-'}, cpus ${l.cpus ?? '-'}, ` +
     `file size ${l.fileSizeBytes ? formatSize(l.fileSizeBytes) : '-'}, timeout ${l.timeoutSeconds ? `${l.timeoutSeconds}s` : 'none'}`);

@@ -3,7 +3,7 @@ import { collect, intFlag, positiveNumberFlag, sizeFlag } from './options.js';
 
 interface ExecFlags {
   policy?: string; allow?: string[]; workspace?: string; timeout?: number; memory?: number; pids?: number;
-  cpus?: number; env?: string[]; verbose?: boolean;
+  cpus?: number; env?: string[]; verbose?: boolean; publish?: string[]; dangerouslyAllowLoopbackUpstream?: boolean;
 }
 
 export function registerExec(program: Command): void {
@@ -18,6 +18,8 @@ export function registerExec(program: Command): void {
     .option('--pids <n>', 'process limit', intFlag('--pids', 1))
     .option('--cpus <n>', 'CPU quota in cores, e.g. 0.5', positiveNumberFlag('--cpus'))
     .option('--env <name>', 'pass this environment variable in (repeatable)', collect)
+    .option('--publish <map>', 'forward a host loopback port into the sandbox: 127.0.0.1:HOSTPORT:SANDBOXPORT (repeatable)', collect)
+    .option('--dangerously-allow-loopback-upstream', 'let the egress proxy reach services on this machine\'s loopback (tests, benchmarks)')
     .option('-v, --verbose', 'print what the sandbox sees before running')
     .argument('<command...>')
     .passThroughOptions()
@@ -36,6 +38,7 @@ export function registerExec(program: Command): void {
         command, limits, allow: flags.allow ?? [], envNames: flags.env ?? [], armorerHome: armorerHome(), notice,
         ...(flags.policy !== undefined && { policyFile: flags.policy }),
         ...(flags.workspace !== undefined && { workspace: flags.workspace }),
+        publish: flags.publish ?? [], allowLoopbackUpstream: flags.dangerouslyAllowLoopbackUpstream === true,
         ...(flags.verbose && { onSpec: (s: Parameters<typeof describeSpec>[0]) => notice(describeSpec(s)) }),
       });
       for (const line of describeEnd(spec, result)) notice(line);

@@ -24,6 +24,11 @@ export const ERROR_CODES = {
   ARMORER_E_WORKSPACE: 'the workspace cannot be used',
   ARMORER_E_TIMEOUT: 'the command ran past its time limit',
   ARMORER_E_BACKEND: 'the sandbox backend is not available',
+  ARMORER_E_CA: 'the local certificate authority cannot be used',
+  ARMORER_E_SECRET: 'a secret cannot be used',
+  ARMORER_E_SURROGATE_HOST: "a secret's surrogate was sent to a host the secret is not bound to",
+  ARMORER_E_BRIDGE: 'the network bridge into the sandbox could not start',
+  ARMORER_E_PUBLISH: 'a --publish port mapping is not valid',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -20,7 +20,12 @@ export const GIT_WRITABLE_PROTECTED = ['.git/hooks/', '.git/config', '.git/info/
 
 const SYSTEM_ROOTS = ['/', '/usr', '/bin', '/sbin', '/lib', '/lib64', '/etc', '/boot', '/var', '/opt', '/srv', '/run', '/home'];
 
+/** Where the egress proxy answers inside the sandbox. */
+export const PROXY_PORT = 3128;
+
 export interface CompileOptions {
+  /** Start the egress proxy even without net.outbound grants (every host then needs an approval). */
+  egress?: boolean;
   command: string[];
   /** Canonical host path. */
   workspace: string;
@@ -72,6 +77,9 @@ export function compilePolicy(policy: Policy, opts: CompileOptions): SandboxSpec
   const protectedPaths = writableRoots.flatMap((root) => protectedRel.map((rel) => ({ root, rel })));
 
   const { limits, limitOrigins } = mergeLimits(policy, opts.limitFlags ?? {});
+  // The proxy exists only when the policy names a host or a secret binding, or the caller asks for
+  // egress (approvals for every host); otherwise the sandbox has no network at all.
+  const egress = opts.egress === true || allowHosts.length > 0 || grants.some((g) => g.scope.kind === 'secrets.access');
   return {
     command: opts.command,
     workspace: opts.workspace,
@@ -79,8 +87,8 @@ export function compilePolicy(policy: Policy, opts: CompileOptions): SandboxSpec
     home: SANDBOX_HOME,
     mounts: [...systemMounts(limits.memoryBytes ?? DEFAULT_LIMITS.memoryBytes), ...fileMounts],
     protectedPaths,
-    env: sandboxEnv(hostEnv, envNames),
-    network: { mode: 'none', allowHosts },
+    env: { ...sandboxEnv(hostEnv, envNames), ...(egress ? proxyEnv(PROXY_PORT) : {}) },
+    network: { mode: egress ? 'proxy' : 'none', allowHosts, proxyPort: PROXY_PORT },
     limits,
     limitOrigins,
     seccomp: { allowUnixSockets: policy.sandbox.unixSockets },
@@ -134,6 +142,20 @@ function sandboxEnv(hostEnv: NodeJS.ProcessEnv, names: Set<string>): Record<stri
     if (v !== undefined) env[name] = v;
   }
   return env;
+}
+
+/**
+ * What clients need to use the proxy. curl, wget, git, pip/requests, Go and npm read the
+ * *_PROXY variables; Node's fetch does from 22.21/24.5 with NODE_USE_ENV_PROXY. A client that
+ * ignores them has no network at all: there is no other route out.
+ */
+function proxyEnv(port: number): Record<string, string> {
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    HTTP_PROXY: url, HTTPS_PROXY: url, ALL_PROXY: url, http_proxy: url, https_proxy: url, all_proxy: url,
+    NO_PROXY: 'localhost,127.0.0.1,::1', no_proxy: 'localhost,127.0.0.1,::1',
+    NODE_USE_ENV_PROXY: '1',
+  };
 }
 
 function depth(p: string): number {

@@ -16,6 +16,10 @@ export interface ExecRequest {
   envNames: string[];
   armorerHome: string;
   notice: (line: string) => void;
+  /** `--publish 127.0.0.1:HOST:SANDBOX` mappings (raw text). */
+  publish?: string[];
+  /** `--dangerously-allow-loopback-upstream` (tests and benchmarks only). */
+  allowLoopbackUpstream?: boolean;
   /** Called with the compiled spec before the sandbox starts (for --verbose). */
   onSpec?: (spec: SandboxSpec) => void;
 }
@@ -35,18 +39,36 @@ export async function execSandboxed(req: ExecRequest): Promise<ExecOutcome> {
     scope: parseScope(text, ctx), text, because: 'given with --allow on the command line', source: 'flag',
   }));
   const { compilePolicy } = await import('../policy/compile.js');
+  const publish = await parsePublishAll(req.publish ?? []);
   const spec = compilePolicy(policy, {
     command: req.command, workspace, extraGrants, limitFlags: req.limits, envNames: req.envNames,
-    armorerHome: req.armorerHome,
+    armorerHome: req.armorerHome, egress: publish.length > 0,
   });
   req.onSpec?.(spec);
   const config = await loadConfig(req.armorerHome);
   const { runInBwrap } = await import('./bwrap/run.js');
-  const result = await runInBwrap(spec, {
-    stateDir: join(req.armorerHome, 'run'),
-    stdout: process.stdout, stderr: process.stderr, notice: req.notice, sandboxUser: config.sandbox.user,
-  });
-  return { spec, result };
+  const egress = spec.network.mode === 'proxy'
+    ? (await import('../egress/session.js')).startEgress({
+      agent: 'exec', grants: [...policy.grants, ...extraGrants], armorerHome: req.armorerHome, publish,
+      allowLoopbackUpstream: req.allowLoopbackUpstream === true, notice: req.notice,
+    })
+    : null;
+  try {
+    const result = await runInBwrap(spec, {
+      stateDir: join(req.armorerHome, 'run'),
+      stdout: process.stdout, stderr: process.stderr, notice: req.notice, sandboxUser: config.sandbox.user,
+      ...(egress && { egress: egress.runOptions }),
+    });
+    return { spec, result };
+  } finally {
+    await egress?.close();
+  }
+}
+
+async function parsePublishAll(texts: string[]) {
+  if (texts.length === 0) return [];
+  const { parsePublish } = await import('../egress/publish.js');
+  return texts.map(parsePublish);
 }
 
 async function loadPolicy(file: string | undefined, ctx: { home: string; workspace: string }): Promise<Policy> {

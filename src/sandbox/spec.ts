@@ -36,10 +36,14 @@ export interface SeccompOptions {
 }
 
 export interface NetworkSpec {
-  /** `none`: an empty network namespace (loopback only). */
-  mode: 'none';
-  /** Hosts the policy would allow once egress exists; recorded, not yet reachable. */
+  /**
+   * `none`: an empty network namespace (loopback only). `proxy`: the namespace of a host-side
+   * bridge whose only door is the egress proxy at 127.0.0.1:`proxyPort`.
+   */
+  mode: 'none' | 'proxy';
+  /** Hosts the policy allows through the proxy. */
   allowHosts: { host: string; port?: number }[];
+  proxyPort: number;
 }
 
 export interface SandboxSpec {

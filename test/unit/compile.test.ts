@@ -94,9 +94,17 @@ describe('compilePolicy', () => {
       (e) => isArmorerError(e) && e.code === 'ARMORER_E_PATH' && /Armorer's own state/.test(e.message));
   });
 
-  test('records network grants without opening any network', () => {
+  test('a network grant turns on the egress proxy and points every client at it', () => {
     const spec = compilePolicy(policy('grants:\n  - net.outbound:api.example.com:443\n'), base);
-    assert.deepEqual(spec.network, { mode: 'none', allowHosts: [{ host: 'api.example.com', port: 443 }] });
+    assert.deepEqual(spec.network, { mode: 'proxy', allowHosts: [{ host: 'api.example.com', port: 443 }], proxyPort: 3128 });
+    assert.equal(spec.env['HTTPS_PROXY'], 'http://127.0.0.1:3128');
+    assert.equal(spec.env['NODE_USE_ENV_PROXY'], '1');
+  });
+
+  test('without network grants there is no network at all', () => {
+    const spec = compilePolicy(defaultPolicy(), base);
+    assert.equal(spec.network.mode, 'none');
+    assert.equal(spec.env['HTTPS_PROXY'], undefined);
   });
 
   test('hides the real /etc/passwd behind one naming only the sandbox user', () => {

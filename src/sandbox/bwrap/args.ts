@@ -23,7 +23,9 @@ export function dataSources(spec: SandboxSpec, protect: ProtectAction[]): string
 /** The bwrap command line for a spec. Pure: no file system access, unit-tested on its own. */
 export function bwrapArgs(spec: SandboxSpec, protect: ProtectAction[], fds: FdPlan): string[] {
   const a: string[] = [
-    '--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-net', '--unshare-cgroup-try',
+    '--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
+    // With egress, the network namespace is the bridge's, entered before bwrap starts.
+    ...(spec.network.mode === 'none' ? ['--unshare-net'] : []),
     '--disable-userns', '--uid', String(SANDBOX_UID), '--gid', String(SANDBOX_GID),
     '--hostname', 'sandbox', '--die-with-parent', '--new-session', '--cap-drop', 'ALL',
     '--info-fd', String(fds.info), '--seccomp', String(fds.seccomp),

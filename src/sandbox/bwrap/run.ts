@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, readdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
+import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
+import { Bridge } from '../../egress/bridge.js';
 import { ArmorerError } from '../../core/errors.js';
 import { probeCgroups, RunCgroup } from '../cgroups.js';
 import { planLimits } from '../limits.js';
@@ -24,6 +26,12 @@ export interface RunOptions {
   /** Lines for the person at the terminal (limit notices, timeouts). */
   notice?: (line: string) => void;
   sandboxUser?: string;
+  /** Required when the spec's network mode is `proxy`: where the bridge's sockets go. */
+  egress?: {
+    onConnection(socket: Socket): void;
+    /** Called once the bridge is up, before the command starts (for --publish). */
+    onBridge?(bridge: Bridge): Promise<void> | void;
+  };
 }
 
 export interface RunResult {
@@ -55,7 +63,17 @@ export async function runInBwrap(spec: SandboxSpec, opts: RunOptions): Promise<R
   const runId = `${process.pid}-${randomBytes(4).toString('hex')}`;
   let cgroup: RunCgroup | null = null;
   let acl: AclGrants | null = null;
+  let bridge: Bridge | null = null;
   try {
+    if (spec.network.mode === 'proxy') {
+      if (!opts.egress) {
+        throw new ArmorerError('ARMORER_E_BRIDGE', 'this run needs network egress but no proxy was given', 'this is a bug: report it');
+      }
+      // The bridge (and so the sandbox's network namespace) exists before the sandbox: the
+      // command's first request can never race it.
+      bridge = await Bridge.start({ port: spec.network.proxyPort, identity, onConnection: opts.egress.onConnection });
+      await opts.egress.onBridge?.(bridge);
+    }
     if (plan.cgroup) cgroup = RunCgroup.create(probeCgroups(), runId, plan.cgroup);
     if (identity.dropped) {
       acl = AclGrants.grant(spec.mounts.flatMap((m) => (m.kind === 'rw' || m.kind === 'ro') && m.source === m.target
@@ -67,9 +85,10 @@ export async function runInBwrap(spec: SandboxSpec, opts: RunOptions): Promise<R
     const args = bwrapArgs(spec, protect, fds);
     // Options go through the fd; the command (after --) must stay on argv, where bwrap wants it.
     const split = args.indexOf('--');
-    const argv = launcherArgv(bwrap, ['--args', '6', ...args.slice(split)], plan.rlimits, cgroup, identity);
+    const argv = launcherArgv(bwrap, ['--args', '6', ...args.slice(split)], plan.rlimits, cgroup, identity, bridge?.holderPid);
     return await supervise(argv, { seccomp: seccomp.bytes, args, data }, spec, cgroup, opts, started);
   } finally {
+    bridge?.stop();
     cgroup?.destroy();
     cleanupPlaceholders(protect);
     acl?.release();
@@ -83,7 +102,7 @@ export async function runInBwrap(spec: SandboxSpec, opts: RunOptions): Promise<R
  * the supervisor is gone.
  */
 function launcherArgv(bwrap: string, args: string[], rlimits: string[], cg: RunCgroup | null,
-  id: ReturnType<typeof hostIdentity>): string[] {
+  id: ReturnType<typeof hostIdentity>, netHolder?: number): string[] {
   const setpriv = findTool('setpriv');
   const prlimit = findTool('prlimit');
   if (!setpriv || !prlimit) {
@@ -98,7 +117,13 @@ function launcherArgv(bwrap: string, args: string[], rlimits: string[], cg: RunC
   // The parent-death signal is armed only now: if the supervisor died before this point, this
   // process was re-parented and must not go on to start a sandbox nobody will stop.
   tail.push('--', '/bin/sh', '-c', '[ "$PPID" = "$0" ] || exit 125; exec "$@"', String(process.pid));
-  tail.push(prlimit, ...rlimits, '--', bwrap, ...args);
+  tail.push(prlimit, ...rlimits, '--');
+  if (netHolder !== undefined) {
+    const nsenter = findTool('nsenter');
+    if (!nsenter) throw new ArmorerError('ARMORER_E_BRIDGE', 'nsenter (util-linux) is missing', 'apt-get install util-linux');
+    tail.push(nsenter, '--preserve-credentials', `--user=/proc/${netHolder}/ns/user`, `--net=/proc/${netHolder}/ns/net`, '--');
+  }
+  tail.push(bwrap, ...args);
   if (!cg) return tail;
   const script = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
   return ['/bin/sh', '-c', script, 'armorer-join', ...cg.procsFiles, '--', ...tail];

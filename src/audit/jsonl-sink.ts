@@ -1,0 +1,28 @@
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import type { EgressEvent, EventSink } from '../egress/types.js';
+
+/**
+ * Appends each event as one JSON line (0600), written through before `write` returns. The
+ * hash-chained audit store replaces this in the next issue; the events are the same.
+ */
+export class JsonlSink implements EventSink {
+  private readonly fd: number;
+
+  constructor(path: string) {
+    this.fd = openSync(path, 'a', 0o600);
+  }
+
+  write(event: EgressEvent): void {
+    writeSync(this.fd, `${JSON.stringify(event)}\n`);
+  }
+
+  close(): void {
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+  }
+}
+
+/** Several sinks as one (the log file and the terminal notices). */
+export function fanOut(...sinks: EventSink[]): EventSink {
+  return { write: (e) => sinks.forEach((s) => s.write(e)) };
+}
