@@ -17,4 +17,17 @@ await build({
   banner: { js: "import { createRequire as __armorerRequire } from 'node:module'; const require = __armorerRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+// The env-proxy preload runs inside sandboxes, on whatever Node the agent uses: one CommonJS
+// file with undici inside, handed to the sandbox as a read-only data file.
+await build({
+  entryPoints: { 'preload/proxy-env': 'src/egress/preload/proxy-env.ts' },
+  outdir: 'dist',
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node18',
+  outExtension: { '.js': '.cjs' },
+  minify: true,
+  logLevel: 'warning',
+});
 chmodSync('dist/cli/main.js', 0o755);

@@ -29,6 +29,19 @@ const MIN_RANDOM_CHARS = 8;
 const MAX_ATTEMPTS = 16;
 export const SURROGATE_RULE = 'broker.surrogate-wrong-host';
 
+/**
+ * Where the text sits, which decides how the real value is written in place of a plain surrogate:
+ * as-is (headers, plain bodies), percent-encoded (URLs, form bodies) or JSON-string-escaped.
+ * A surrogate the client percent-encoded itself is always replaced by the percent-encoded value.
+ */
+export type SubstitutionContext = 'raw' | 'url' | 'json';
+
+function encodeFor(context: SubstitutionContext, value: string): string {
+  if (context === 'url') return encodeURIComponent(value);
+  if (context === 'json') return JSON.stringify(value).slice(1, -1);
+  return value;
+}
+
 /** A surrogate for `value`: known prefix kept, the rest random over the rest's own alphabet. */
 export function makeSurrogate(value: string): string {
   const prefix = KNOWN_PREFIXES.find((p) => value.startsWith(p)) ?? '';
@@ -140,6 +153,11 @@ export class SurrogateTable {
       if (b.value === '') {
         throw new ArmorerError('ARMORER_E_SECRET', `the secret ${b.name} is empty`, `set a value for ${b.name}`);
       }
+      // A line break in a value written into a header would split the request.
+      if (/[\0-\x1f\x7f]/.test(b.value)) {
+        throw new ArmorerError('ARMORER_E_SECRET', `the secret ${b.name} contains control characters`,
+          `set ${b.name} without line breaks or other control characters`);
+      }
       const entry = byName.get(b.name);
       if (entry && entry.value !== b.value) {
         throw new ArmorerError('ARMORER_E_SECRET', `the secret ${b.name} has two different values`,
@@ -167,9 +185,9 @@ export class SurrogateTable {
   }
 
   /** Surrogate -> real value for secrets bound to `host`; other hosts' surrogates are reported. */
-  substitute(text: string | Buffer, host: string): Substitution {
+  substitute(text: string | Buffer, host: string, context: SubstitutionContext = 'raw'): Substitution {
     const seen = { replaced: new Set<string>(), foreign: new Set<string>() };
-    const { out } = this.requestMatcher(host).scan(Buffer.isBuffer(text) ? text : Buffer.from(text), true, seen);
+    const { out } = this.requestMatcher(host, context).scan(Buffer.isBuffer(text) ? text : Buffer.from(text), true, seen);
     return { out, replaced: [...seen.replaced], foreign: [...seen.foreign] };
   }
 
@@ -194,8 +212,8 @@ export class SurrogateTable {
   }
 
   /** An incremental scanner for a request body to `host` (surrogate -> real). */
-  scanner(host: string): SurrogateScanner {
-    return new SurrogateScanner(this.requestMatcher(host));
+  scanner(host: string, context: SubstitutionContext = 'raw'): SurrogateScanner {
+    return new SurrogateScanner(this.requestMatcher(host, context));
   }
 
   /** An incremental scanner for a response from `host`: a real value echoed back becomes its surrogate. */
@@ -213,16 +231,17 @@ export class SurrogateTable {
   }
 
   /** A Transform substituting surrogates for `host`; it fails, before passing them, on foreign ones. */
-  substituteStream(host: string): SubstituteTransform {
-    return new SubstituteTransform(this.scanner(host));
+  substituteStream(host: string, context: SubstitutionContext = 'raw'): SubstituteTransform {
+    return new SubstituteTransform(this.scanner(host, context));
   }
 
-  private requestMatcher(host: string): Matcher {
-    return this.matcher(`>${host}`, () => {
+  private requestMatcher(host: string, context: SubstitutionContext): Matcher {
+    return this.matcher(`>${context}>${host}`, () => {
       const patterns: Pattern[] = [];
       for (const [surrogate, { name, value, hosts }] of this.bySurrogate) {
         const bound = hosts.has(host.toLowerCase());
         const realForms = forms(value);
+        realForms[0] = encodeFor(context, value);
         const seen = new Set<string>();
         forms(surrogate).forEach((f, k) => {
           if (!seen.has(f)) patterns.push({ from: Buffer.from(f), to: Buffer.from(realForms[k]!), name, bound });

@@ -1,5 +1,6 @@
 import { availableParallelism, homedir } from 'node:os';
 import { ArmorerError } from '../core/errors.js';
+import { PRELOAD_PATH, proxyPreload } from '../egress/preload.js';
 import type { LimitName, LimitOrigin, Limits, Mount, SandboxSpec } from '../sandbox/spec.js';
 import { DEFAULT_LIMITS, type Grant, type Policy } from './types.js';
 import { pathContains } from './scope.js';
@@ -85,9 +86,9 @@ export function compilePolicy(policy: Policy, opts: CompileOptions): SandboxSpec
     workspace: opts.workspace,
     cwd: opts.workspace,
     home: SANDBOX_HOME,
-    mounts: [...systemMounts(limits.memoryBytes ?? DEFAULT_LIMITS.memoryBytes), ...fileMounts],
+    mounts: [...systemMounts(limits.memoryBytes ?? DEFAULT_LIMITS.memoryBytes), ...fileMounts, ...(egress ? preloadMount() : [])],
     protectedPaths,
-    env: { ...sandboxEnv(hostEnv, envNames), ...(egress ? proxyEnv(PROXY_PORT) : {}) },
+    env: { ...sandboxEnv(hostEnv, envNames), ...(egress ? proxyEnv(PROXY_PORT, hostEnv['NODE_OPTIONS'], envNames) : {}) },
     network: { mode: egress ? 'proxy' : 'none', allowHosts, proxyPort: PROXY_PORT },
     limits,
     limitOrigins,
@@ -149,13 +150,20 @@ function sandboxEnv(hostEnv: NodeJS.ProcessEnv, names: Set<string>): Record<stri
  * *_PROXY variables; Node's fetch does from 22.21/24.5 with NODE_USE_ENV_PROXY. A client that
  * ignores them has no network at all: there is no other route out.
  */
-function proxyEnv(port: number): Record<string, string> {
+function proxyEnv(port: number, hostNodeOptions: string | undefined, passed: Set<string>): Record<string, string> {
   const url = `http://127.0.0.1:${port}`;
+  const base = passed.has('NODE_OPTIONS') && hostNodeOptions ? `${hostNodeOptions} ` : '';
   return {
+    ...(proxyPreload() !== null && { NODE_OPTIONS: `${base}--require=${PRELOAD_PATH}` }),
     HTTP_PROXY: url, HTTPS_PROXY: url, ALL_PROXY: url, http_proxy: url, https_proxy: url, all_proxy: url,
     NO_PROXY: 'localhost,127.0.0.1,::1', no_proxy: 'localhost,127.0.0.1,::1',
     NODE_USE_ENV_PROXY: '1',
   };
+}
+
+function preloadMount(): Mount[] {
+  const content = proxyPreload();
+  return content === null ? [] : [{ kind: 'data', target: PRELOAD_PATH, content, mode: 0o444, why: 'lets older Node fetch use the proxy' }];
 }
 
 function depth(p: string): number {

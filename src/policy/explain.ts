@@ -1,6 +1,6 @@
 /**
  * A policy in plain words: what each grant lets the agent do inside the sandbox, and why. Honest
- * about what is only recorded: network egress and the credential broker do not exist yet.
+ * about what is only recorded: the credential broker is not wired into runs yet.
  */
 import { formatSize } from '../core/index.js';
 import { DEFAULT_LIMITS, type Grant, type Policy, type PolicyLimits } from './types.js';
@@ -102,11 +102,11 @@ function describe(s: Scope): { allows: string; effective: boolean } {
       const target = s.wildcard
         ? `any subdomain of ${s.host.slice(2)} (not ${s.host.slice(2)} itself)`
         : s.host;
-      const port = s.port === undefined ? 'any port' : `port ${s.port}`;
+      const port = s.port === undefined ? 'ports 443 and 80' : `port ${s.port}`;
       return {
-        allows: `would allow connections to ${target} on ${port}; recorded, the sandbox has no network ` +
-          'until the egress proxy exists',
-        effective: false,
+        allows: `lets connections to ${target} on ${port} through the egress proxy (checked again after DNS: ` +
+          'never to a private, loopback or metadata address)',
+        effective: true,
       };
     }
     case 'shell.exec':

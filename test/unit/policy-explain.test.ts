@@ -37,11 +37,11 @@ describe('explainPolicy', () => {
     assert.equal(g!.effective, true);
   });
 
-  test('is honest that network and secret grants are only recorded for now', () => {
+  test('says what a network grant lets through, and that secret grants are only recorded for now', () => {
     const [, , net, , secret] = explainPolicy(policy);
     assert.match(net!.allows, /any subdomain of example\.com \(not example\.com itself\) on port 443/);
-    assert.match(net!.allows, /no network until the egress proxy exists/);
-    assert.equal(net!.effective, false);
+    assert.match(net!.allows, /through the egress proxy/);
+    assert.equal(net!.effective, true);
     assert.match(secret!.allows, /credential broker is not built yet/);
     assert.equal(secret!.effective, false);
   });
