@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for tool in bwrap:bubblewrap setfacl:acl prlimit:util-linux setpriv:util-linux; do
+for tool in bwrap:bubblewrap setfacl:acl prlimit:util-linux setpriv:util-linux nsenter:util-linux ip:iproute2; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool##*:}")
 done
 if [ "${ARMORER_SETUP_TEST_DEPS:-0}" = 1 ]; then

@@ -16,18 +16,22 @@ run() { # name, command...
 }
 
 run unit bash scripts/run-tests.sh unit
+# Suites that start real sandboxes run twice: as root (cgroups, the dedicated sandbox user) and as
+# a normal user (rlimits, user namespaces only).
+sandbox_suites=(containment egress)
 if [ "$(id -u)" = 0 ]; then
-  run containment-root bash scripts/run-tests.sh containment
-  # The same suite as a normal user, from a copy that user can read.
+  for suite in "${sandbox_suites[@]}"; do run "$suite-root" bash scripts/run-tests.sh "$suite"; done
   id armorer-ci >/dev/null 2>&1 || useradd --create-home --shell /bin/bash armorer-ci
   copy=$(mktemp -d /tmp/armorer-unpriv.XXXXXX)
   cp -a . "$copy/repo" && chown -R armorer-ci: "$copy" && chmod 755 "$copy"
-  run containment-user runuser -u armorer-ci -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/home/armorer-ci \
-    LANG=C.UTF-8 bash "$copy/repo/scripts/run-tests.sh" containment
+  for suite in "${sandbox_suites[@]}"; do
+    run "$suite-user" runuser -u armorer-ci -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/home/armorer-ci \
+      LANG=C.UTF-8 bash "$copy/repo/scripts/run-tests.sh" "$suite"
+  done
   rm -rf "$copy"
 else
-  echo "=== not root: the containment suite runs once, as $(id -un) (CI runs it as root and as a normal user)"
-  run containment-user bash scripts/run-tests.sh containment
+  echo "=== not root: sandbox suites run once, as $(id -un) (CI runs them as root and as a normal user)"
+  for suite in "${sandbox_suites[@]}"; do run "$suite-user" bash scripts/run-tests.sh "$suite"; done
 fi
 
 pass=0; fail=0

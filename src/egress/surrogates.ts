@@ -184,7 +184,10 @@ export class SurrogateTable {
     return out;
   }
 
-  /** Surrogate -> real value for secrets bound to `host`; other hosts' surrogates are reported. */
+  /**
+   * Surrogate -> real value for secrets bound to `host`; other hosts' surrogates are reported.
+   * A string is taken as UTF-8; pass a Buffer to keep other bytes exactly as they are.
+   */
   substitute(text: string | Buffer, host: string, context: SubstitutionContext = 'raw'): Substitution {
     const seen = { replaced: new Set<string>(), foreign: new Set<string>() };
     const { out } = this.requestMatcher(host, context).scan(Buffer.isBuffer(text) ? text : Buffer.from(text), true, seen);
@@ -195,7 +198,7 @@ export class SurrogateTable {
    * As `substitute`, for one header: also decodes `Basic` credentials (base64 of `user:pass`),
    * where the surrogate is not visible as text.
    */
-  substituteHeader(name: string, value: string, host: string): Substitution {
+  substituteHeader(name: string, value: string | Buffer, host: string): Substitution {
     const first = this.substitute(value, host);
     const basic = /^(basic[ \t]+)([A-Za-z0-9+/]+={0,2})([ \t]*)$/i.exec(first.out.toString('latin1'));
     const lower = name.toLowerCase();

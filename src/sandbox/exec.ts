@@ -48,11 +48,15 @@ export async function execSandboxed(req: ExecRequest): Promise<ExecOutcome> {
   const config = await loadConfig(req.armorerHome);
   const { runInBwrap } = await import('./bwrap/run.js');
   const egress = spec.network.mode === 'proxy'
-    ? (await import('../egress/session.js')).startEgress({
+    ? await (await import('../egress/session.js')).startEgress({
       agent: 'exec', grants: [...policy.grants, ...extraGrants], armorerHome: req.armorerHome, publish,
-      allowLoopbackUpstream: req.allowLoopbackUpstream === true, notice: req.notice,
+      allowLoopbackUpstream: req.allowLoopbackUpstream === true, notice: req.notice, proxyPort: spec.network.proxyPort,
     })
     : null;
+  if (egress) {
+    spec.env = { ...spec.env, ...egress.env };
+    spec.mounts.push(...egress.mounts);
+  }
   try {
     const result = await runInBwrap(spec, {
       stateDir: join(req.armorerHome, 'run'),
