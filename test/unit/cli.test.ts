@@ -82,7 +82,7 @@ describe('armorer CLI', () => {
     assert.equal(r.code, report.usable ? 0 : 1);
     const bwrap = report.backends.find((b) => b.backend === 'linux-bwrap')!;
     const status = Object.fromEntries(bwrap.guarantees.map((g) => [g.id, g.status]));
-    for (const id of ['user namespace', 'pid namespace', 'network isolation', 'filesystem view', 'seccomp', 'no_new_privs', 'capability drop']) {
+    for (const id of ['user namespace', 'pid namespace', 'network isolation', 'filesystem view', 'seccomp', 'no_new_privs', 'capability drop', 'egress bridge']) {
       assert.equal(status[id], 'ok', id);
     }
     if (process.getuid!() === 0) {

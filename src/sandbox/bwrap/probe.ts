@@ -92,7 +92,41 @@ export async function probeBwrap(armorerHome: string, sandboxUser: string): Prom
       'run "armorer init" as root to create the sandbox user'));
   }
   g.push(...await probeLimits(armorerHome, sandboxUser));
+  g.push(await probeEgress(sandboxUser));
   return g;
+}
+
+/** A real bridge and proxy: a request from inside must come back as the proxy's own refusal. */
+async function probeEgress(sandboxUser: string): Promise<Guarantee> {
+  const home = mkdtempSync(join(tmpdir(), 'armorer-doctor-egress-'));
+  const ws = mkdtempSync(join(tmpdir(), 'armorer-doctor-'));
+  let out = '';
+  const sink = new Writable({ write(chunk, _e, cb) { out += String(chunk); cb(); } });
+  try {
+    const { startEgress } = await import('../../egress/session.js');
+    const spec = compilePolicy(defaultPolicy(), {
+      command: ['/bin/sh', '-c', 'curl -s -o /dev/null -D - http://probe.invalid/ | grep -i x-armorer-rule'],
+      workspace: ws, armorerHome: home, egress: true,
+    });
+    const egress = await startEgress({ agent: 'doctor', grants: [], armorerHome: home, publish: [], allowLoopbackUpstream: false,
+      proxyPort: spec.network.proxyPort, notice: () => {} });
+    try {
+      await runInBwrap(spec, { stateDir: join(home, 'run'), stdin: 'ignore', stdout: sink, stderr: sink, sandboxUser, egress: egress.runOptions });
+    } finally {
+      await egress.close();
+    }
+    const ok = /x-armorer-rule: approval\.denied/i.test(out);
+    return ok
+      ? { id: 'egress bridge', status: 'ok', detail: 'a request from inside reached only the proxy, which refused it (approval.denied)' }
+      : { id: 'egress bridge', status: 'missing', detail: `the proxy was not reached from inside: ${out.trim().slice(0, 200)}`,
+        fix: 'install iproute2 and util-linux (unshare, nsenter); user namespaces must be enabled' };
+  } catch (e) {
+    return { id: 'egress bridge', status: 'missing', detail: isArmorerError(e) ? `${e.message} [${e.code}]` : String(e),
+      fix: isArmorerError(e) ? e.fix : 'run with ARMORER_DEBUG=1 and report it' };
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+    rmSync(ws, { recursive: true, force: true });
+  }
 }
 
 async function probeLimits(armorerHome: string, sandboxUser: string): Promise<Guarantee[]> {
