@@ -2,6 +2,7 @@
  * Policy types and defaults, without the schema: what a run needs when no policy file is given
  * (the schema and its validator load only for files).
  */
+import type { Limits } from '../sandbox/spec.js';
 import type { Scope } from './scope.js';
 
 export interface Grant {
@@ -15,14 +16,8 @@ export interface Grant {
   line?: number;
 }
 
-export interface PolicyLimits {
-  memoryBytes?: number;
-  pids?: number;
-  cpus?: number;
-  fileSizeBytes?: number;
-  openFiles?: number;
-  timeoutSeconds?: number;
-}
+/** A policy states the same limits a sandbox enforces (units: bytes, processes, cores, seconds). */
+export type PolicyLimits = Limits;
 
 export interface Policy {
   version: 1;
