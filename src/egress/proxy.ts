@@ -1,11 +1,11 @@
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { allow, deny, type Decision } from '../policy/decision.js';
 import { guardResolved } from './address.js';
 import { decideTarget, targetScope } from './rules.js';
 import { hostPort, parseAbsoluteTarget, parseConnectTarget } from './target.js';
-import { EgressRequestError, type Approver, type EgressEvent, type EgressRule, type EgressTarget, type EventSink,
+import { EgressRequestError, type ApprovalAnswer, type Approver, type EgressEvent, type EgressRule, type EgressTarget, type EventSink,
   type ResolvedAddress, type Resolver } from './types.js';
 
 export interface ProxyOptions {
@@ -37,8 +37,13 @@ export class EgressProxy {
 
   constructor(private readonly opts: ProxyOptions) {
     // Node's parser is strict: CR/LF injection, NUL and malformed requests never reach us.
-    this.server = createServer({ requireHostHeader: false }, (req, res) => void this.onRequest(req, res));
-    this.server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.onConnect(req, socket as Socket, head));
+    // A failure inside a handler ends that connection, never the run.
+    this.server = createServer({ requireHostHeader: false }, (req, res) => {
+      this.onRequest(req, res).catch(() => res.destroy());
+    });
+    this.server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.onConnect(req, socket as Socket, head).catch(() => socket.destroy());
+    });
     this.server.on('clientError', (_e, socket) => {
       if (socket.writable) socket.end(denial(400, deny('request.malformed', 'the proxy could not parse this request')));
     });
@@ -132,7 +137,9 @@ export class EgressProxy {
     const up = httpRequest({ host: verdict.pinned.address, port: target.port, method: req.method, path: target.path, headers, setHost: false });
     let bytesDown = 0;
     up.on('response', (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
+      // Hop-by-hop headers describe the upstream connection, not the client's: Node frames the
+      // body for the client's own HTTP version and Connection header.
+      res.writeHead(r.statusCode ?? 502, endToEnd(r.headers));
       r.on('data', (c: Buffer) => { bytesDown += c.length; });
       r.pipe(res);
       r.once('end', () => this.emit('egress.connection', target, 'HTTP', verdict.decision, started, verdict.pinned.address,
@@ -147,7 +154,13 @@ export class EgressProxy {
 
   /** Rules, then a person for unlisted hosts, then the resolved address: all before any connect. */
   private async decide(target: EgressTarget): Promise<{ pinned: ResolvedAddress; decision: Decision } | { decision: Decision }> {
-    let decision = decideTarget(target, [...this.opts.rules, ...this.always]);
+    let decision = decideTarget(target, this.opts.rules);
+    if (decision.effect !== 'allow') {
+      // "always" answers cover exactly the host and port approved, and only what the policy did
+      // not already decide: they never turn another port of that host from a question into a deny.
+      const approved = this.always.find((r) => r.host === target.host && r.ports.includes(target.port));
+      if (approved) decision = decideTarget(target, [approved]);
+    }
     if (decision.effect === 'ask') decision = await this.askPerson(target, decision);
     if (decision.effect !== 'allow') return { decision };
     let addresses: ResolvedAddress[];
@@ -163,8 +176,13 @@ export class EgressProxy {
 
   private async askPerson(target: EgressTarget, asked: Decision): Promise<Decision> {
     const scope = targetScope(target);
-    const answer = await this.opts.approver.ask({ agent: this.opts.agent, scope,
-      summary: `connect to ${target.host}:${target.port} (${asked.reason})` }, this.opts.approvalTimeoutMs);
+    // The proxy enforces the timeout itself: an approver that never answers, or fails, is a deny.
+    let timer: NodeJS.Timeout | undefined;
+    const answer = await Promise.race([
+      this.opts.approver.ask({ agent: this.opts.agent, scope, summary: `connect to ${target.host}:${target.port} (${asked.reason})` },
+        this.opts.approvalTimeoutMs).catch((): ApprovalAnswer => 'deny'),
+      new Promise<ApprovalAnswer>((r) => { timer = setTimeout(() => r('deny'), this.opts.approvalTimeoutMs); }),
+    ]).finally(() => clearTimeout(timer));
     if (answer === 'deny') return deny('approval.denied', `${asked.reason}, and no one approved it (denied, timed out, or no terminal to ask)`);
     if (answer === 'always') {
       this.always.push({ host: target.host, wildcard: false, ports: [target.port], scope, because: 'approved "always" during the run' });
@@ -193,6 +211,15 @@ export class EgressProxy {
   close(): Promise<void> {
     return new Promise((r) => this.server.close(() => r()));
   }
+}
+
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate'];
+
+function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const listed = String(headers.connection ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  const out: IncomingHttpHeaders = {};
+  for (const [k, v] of Object.entries(headers)) if (!HOP_BY_HOP.includes(k) && !listed.includes(k)) out[k] = v;
+  return out;
 }
 
 function requestDecision(e: unknown): Decision {
