@@ -6,19 +6,22 @@ import type { EgressEvent, EventSink } from '../egress/types.js';
  * hash-chained audit store replaces this in the next issue; the events are the same.
  */
 export class JsonlSink implements EventSink {
-  private readonly fd: number;
+  private fd: number | null;
 
   constructor(path: string) {
     this.fd = openSync(path, 'a', 0o600);
   }
 
+  /** After close, an event can only come from a connection that outlived its run: it is dropped, never written to a reused fd. */
   write(event: EgressEvent): void {
-    writeSync(this.fd, `${JSON.stringify(event)}\n`);
+    if (this.fd !== null) writeSync(this.fd, `${JSON.stringify(event)}\n`);
   }
 
   close(): void {
+    if (this.fd === null) return;
     fsyncSync(this.fd);
     closeSync(this.fd);
+    this.fd = null;
   }
 }
 

@@ -32,7 +32,7 @@ export interface ProxyOptions {
  */
 export class EgressProxy {
   private readonly server: Server;
-  private active = 0;
+  private readonly sockets = new Set<Socket>();
   private readonly always: EgressRule[] = [];
 
   constructor(private readonly opts: ProxyOptions) {
@@ -51,22 +51,22 @@ export class EgressProxy {
 
   /** A client connection from inside the sandbox. */
   handle(socket: Socket): void {
-    if (this.active >= this.opts.maxConnections) {
+    if (this.sockets.size >= this.opts.maxConnections) {
       socket.end(denial(503, deny('egress.too-many-connections',
         `more than ${this.opts.maxConnections} connections at once; wait for some to finish`)));
       return;
     }
-    this.active++;
+    this.sockets.add(socket);
     // A client may reset at any moment (after a 403, mid-tunnel): that ends its connection, not the run.
     socket.on('error', () => socket.destroy());
-    socket.once('close', () => { this.active--; });
+    socket.once('close', () => { this.sockets.delete(socket); });
     socket.setTimeout(this.opts.idleTimeoutMs, () => socket.destroy());
     socket.resume();
     this.server.emit('connection', socket);
   }
 
   get connections(): number {
-    return this.active;
+    return this.sockets.size;
   }
 
   /** Rules granted with "always" during this run (the caller persists them). */
@@ -92,14 +92,26 @@ export class EgressProxy {
         this.emit('egress.connection', target, 'CONNECT', decision, started, pinned.address, up, down));
       return;
     }
-    const upstream = connect({ host: pinned.address, port: target.port });
+    // Downloads dominate: relay them through one reused buffer per tunnel instead of a fresh
+    // allocation per read (which keeps the garbage collector busy), pausing reads until each
+    // write is done so the buffer is never overwritten while queued.
+    const upstream = connect({
+      host: pinned.address, port: target.port,
+      onread: {
+        buffer: Buffer.allocUnsafe(RELAY_BUFFER),
+        callback: (n: number, buf: Uint8Array) => {
+          client.write(buf.subarray(0, n), () => upstream.resume());
+          return false;
+        },
+      },
+    });
     upstream.setTimeout(this.opts.idleTimeoutMs, () => upstream.destroy());
     upstream.once('connect', () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length > 0) upstream.write(head);
       client.pipe(upstream);
-      upstream.pipe(client);
     });
+    upstream.once('end', () => client.end());
     const finish = once(() => {
       client.destroy();
       upstream.destroy();
@@ -208,10 +220,18 @@ export class EgressProxy {
       bytesUp, bytesDown, durationMs: Date.now() - started, ...(address !== undefined && { address }) });
   }
 
-  close(): Promise<void> {
-    return new Promise((r) => this.server.close(() => r()));
+  /** Ends every open connection and returns once their last events are written. */
+  async close(): Promise<void> {
+    const open = [...this.sockets].map((s) => new Promise<void>((r) => {
+      s.once('close', () => setImmediate(r));
+      s.destroy();
+    }));
+    await Promise.race([Promise.all(open), new Promise((r) => setTimeout(r, 2000))]);
+    await new Promise<void>((r) => this.server.close(() => r()));
   }
 }
+
+const RELAY_BUFFER = 128 * 1024;
 
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate'];
 
