@@ -1,6 +1,6 @@
 /**
  * A policy in plain words: what each grant lets the agent do inside the sandbox, and why. Honest
- * about what is only recorded: the credential broker is not wired into runs yet.
+ * about what is only recorded (a secret without a host).
  */
 import { formatSize } from '../core/index.js';
 import { DEFAULT_LIMITS, type Grant, type Policy, type PolicyLimits } from './types.js';
@@ -116,12 +116,17 @@ function describe(s: Scope): { allows: string; effective: boolean } {
         effective: true,
       };
     case 'secrets.access':
-      return {
-        allows: `would let the agent use the secret ${s.name}` +
-          `${s.host === undefined ? '' : ` on requests to ${s.host}`} without ever seeing it; recorded, ` +
-          'the credential broker is not built yet, so the secret is not available in the sandbox',
-        effective: false,
-      };
+      return s.host === undefined
+        ? {
+          allows: `names the secret ${s.name} without a host; the credential broker only uses secrets bound to a host ` +
+            `(secrets.access:${s.name}@host), so nothing of it reaches the sandbox`,
+          effective: false,
+        }
+        : {
+          allows: `lets the agent use ${s.name} on requests to ${s.host} only, without ever holding it: inside it gets a ` +
+            `surrogate and a brokered base URL, and the host puts the real value in on the way to ${s.host}`,
+          effective: true,
+        };
     case 'env.pass':
       return {
         allows: ENV_ALWAYS_SET.includes(s.name)

@@ -37,13 +37,13 @@ describe('explainPolicy', () => {
     assert.equal(g!.effective, true);
   });
 
-  test('says what a network grant lets through, and that secret grants are only recorded for now', () => {
+  test('says what a network grant lets through, and that a bound secret never enters the sandbox', () => {
     const [, , net, , secret] = explainPolicy(policy);
     assert.match(net!.allows, /any subdomain of example\.com \(not example\.com itself\) on port 443/);
     assert.match(net!.allows, /through the egress proxy/);
     assert.equal(net!.effective, true);
-    assert.match(secret!.allows, /credential broker is not built yet/);
-    assert.equal(secret!.effective, false);
+    assert.match(secret!.allows, /without ever holding it/);
+    assert.equal(secret!.effective, true);
   });
 
   test('says shell.exec governs the agent\'s tool, not what the OS can execute', () => {
