@@ -23,7 +23,6 @@ const KNOWN_PREFIXES = [
   'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'xoxb-', 'xoxp-', 'xoxa-', 'xoxe-', 'xapp-', 'glpat-',
   'hf_', 'AIza', 'sk_live_', 'sk_test_', 'rk_live_', 'rk_test_', 'npm_', 'pypi-',
 ].sort((a, b) => b.length - a.length);
-const URL_SAFE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 /** Fewer random characters than this would make a surrogate guessable or collide with traffic. */
 const MIN_RANDOM_CHARS = 8;
 const MAX_ATTEMPTS = 16;
@@ -42,18 +41,23 @@ function encodeFor(context: SubstitutionContext, value: string): string {
   return value;
 }
 
-/** A surrogate for `value`: known prefix kept, the rest random over the rest's own alphabet. */
+/**
+ * A surrogate for `value`: known prefix kept; after it, every letter or digit replaced at random
+ * from the rest's own alphanumeric alphabet, and punctuation (`-`, `_`, `+`, `/`, `=`) kept where
+ * it stands. Same length, same separators, same encoding behaviour as the real value.
+ */
 export function makeSurrogate(value: string): string {
   const prefix = KNOWN_PREFIXES.find((p) => value.startsWith(p)) ?? '';
   const rest = value.slice(prefix.length);
-  if (rest.length < MIN_RANDOM_CHARS) {
+  const alnum = rest.replace(/[^A-Za-z0-9]/g, '');
+  if (alnum.length < MIN_RANDOM_CHARS) {
     throw new ArmorerError('ARMORER_E_SECRET',
       `a secret of ${value.length} characters is too short to substitute safely`,
-      `use a secret with at least ${MIN_RANDOM_CHARS} characters after its prefix`);
+      `use a secret with at least ${MIN_RANDOM_CHARS} letters or digits after its prefix`);
   }
-  const alphabet = prefix === '' ? URL_SAFE : alphabetOf(rest);
+  const alphabet = alphabetOf(alnum);
   let out = prefix;
-  for (let i = 0; i < rest.length; i++) out += alphabet[randomInt(alphabet.length)];
+  for (const c of rest) out += /[A-Za-z0-9]/.test(c) ? alphabet[randomInt(alphabet.length)] : c;
   return out;
 }
 
