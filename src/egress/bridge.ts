@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { ArmorerError } from '../core/errors.js';
 import type { HostIdentity } from '../sandbox/bwrap/identity.js';
-import { findTool } from '../sandbox/bwrap/locate.js';
+import { findTool, SYSTEM_PATH } from '../sandbox/bwrap/locate.js';
 
 /**
  * The code of the bridge process. It runs on the host (not in the sandbox's pid namespace, so the
@@ -59,7 +59,7 @@ export class Bridge {
       ...(id.dropped ? [`--reuid=${id.uid}`, `--regid=${id.gid}`, '--clear-groups', '--inh-caps=-all'] : []),
       '--', unshare, '--user', '--map-root-user', '--net', '--',
       '/bin/sh', '-c', `${ip} link set lo up && exec "$0" "$@"`, process.execPath, '-e', CHILD, String(opts.port)];
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { PATH: SYSTEM_PATH } });
     const bridge = new Bridge(child);
     let stderr = '';
     child.stderr!.on('data', (b: Buffer) => { stderr = (stderr + b.toString()).slice(-1000); });

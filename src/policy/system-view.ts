@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, readlinkSync } from 'node:fs';
+import { lstatSync, readlinkSync } from 'node:fs';
 import type { Mount } from '../sandbox/spec.js';
 
 /**
@@ -28,7 +28,7 @@ export const SANDBOX_HOME = `/home/${SANDBOX_USER}`;
 export function systemMounts(tmpfsBytes: number): Mount[] {
   const mounts: Mount[] = [];
   for (const dir of SYSTEM_DIRS) {
-    const st = lstatOrNull(dir);
+    const st = lstatSync(dir, { throwIfNoEntry: false });
     if (!st) continue;
     if (st.isSymbolicLink()) {
       mounts.push({ kind: 'symlink', target: dir, linkTo: readlinkSync(dir), why: 'system layout' });
@@ -38,8 +38,8 @@ export function systemMounts(tmpfsBytes: number): Mount[] {
   }
   for (const name of ETC_ENTRIES) {
     const path = `/etc/${name}`;
-    if (!existsSync(path)) continue;
-    const st = lstatSync(path);
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (!st) continue;
     if (st.isSymbolicLink()) {
       mounts.push({ kind: 'symlink', target: path, linkTo: readlinkSync(path), why: 'system configuration' });
     } else {
@@ -61,10 +61,3 @@ export function systemMounts(tmpfsBytes: number): Mount[] {
   return mounts;
 }
 
-function lstatOrNull(p: string) {
-  try {
-    return lstatSync(p);
-  } catch {
-    return null;
-  }
-}

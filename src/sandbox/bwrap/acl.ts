@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { ArmorerError } from '../../core/errors.js';
 import { processAlive } from '../../core/process.js';
 import { stderrOf } from './identity.js';
-import { findTool } from './locate.js';
+import { findTool, SYSTEM_PATH } from './locate.js';
 
 /**
  * Gives the dedicated sandbox uid access to the directories a run mounts, with POSIX ACLs
@@ -83,9 +83,6 @@ export class AclGrants {
     }
   }
 }
-
-/** Tools run from system directories only, never from the caller's PATH. */
-const SYSTEM_PATH = '/usr/bin:/bin:/usr/sbin:/sbin';
 
 function tool(name: 'getfacl' | 'setfacl'): string {
   const path = findTool(name);

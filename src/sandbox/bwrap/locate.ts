@@ -3,6 +3,9 @@ import { ArmorerError } from '../../core/errors.js';
 
 const SEARCH = ['/usr/bin', '/bin', '/usr/local/bin', '/usr/sbin', '/sbin'];
 
+/** The PATH for helper processes Armorer starts: system directories only, never the caller's PATH. */
+export const SYSTEM_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+
 /** Absolute path of a host tool, from fixed system directories only (never the caller's PATH). */
 export function findTool(name: string): string | null {
   for (const dir of SEARCH) {

@@ -14,7 +14,7 @@ import type { SandboxSpec } from '../spec.js';
 import { AclGrants } from './acl.js';
 import { bwrapArgs, dataSources } from './args.js';
 import { hostIdentity } from './identity.js';
-import { findTool, requireBwrap, userNamespacesEnabled } from './locate.js';
+import { findTool, requireBwrap, SYSTEM_PATH, userNamespacesEnabled } from './locate.js';
 import { cleanupPlaceholders, planProtection } from './protect.js';
 
 export interface RunOptions {
@@ -55,7 +55,8 @@ export async function runInBwrap(spec: SandboxSpec, opts: RunOptions): Promise<R
   }
   const seccomp = buildSeccompFilter(spec.seccomp);
   const identity = hostIdentity(opts.sandboxUser);
-  const plan = planLimits(spec, probeCgroups());
+  const cgroupSupport = probeCgroups();
+  const plan = planLimits(spec, cgroupSupport);
   for (const n of plan.notices) opts.notice?.(n);
 
   const protect = planProtection(spec.protectedPaths);
@@ -74,7 +75,7 @@ export async function runInBwrap(spec: SandboxSpec, opts: RunOptions): Promise<R
       bridge = await Bridge.start({ port: spec.network.proxyPort, identity, onConnection: opts.egress.onConnection });
       await opts.egress.onBridge?.(bridge);
     }
-    if (plan.cgroup) cgroup = RunCgroup.create(probeCgroups(), runId, plan.cgroup);
+    if (plan.cgroup) cgroup = RunCgroup.create(cgroupSupport, runId, plan.cgroup);
     if (identity.dropped) {
       acl = AclGrants.grant(spec.mounts.flatMap((m) => (m.kind === 'rw' || m.kind === 'ro') && m.source === m.target
         ? [{ path: m.source, mode: m.kind }] : []), identity.uid, join(opts.stateDir, 'acl'));
@@ -137,7 +138,7 @@ function supervise(argv: string[], inputs: Inputs, spec: SandboxSpec, cgroup: Ru
     closeInheritedFds();
     const child = spawn(argv[0]!, argv.slice(1), {
       // bwrap's own environment is visible inside as /proc/1/environ: give it nothing of ours.
-      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+      env: { PATH: SYSTEM_PATH },
       stdio: [opts.stdin ?? 'inherit', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', ...inputs.data.map(() => 'pipe' as const)],
     });
     const extra = child.stdio as unknown as (Writable & Readable)[];
