@@ -3,6 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import { allow, deny, type Decision } from '../policy/decision.js';
 import type { SecretSource } from '../secrets/source.js';
 import { guardResolved } from './address.js';
+import { denialParts, egressEvent } from './respond.js';
 import type { EventSink, Resolver } from './types.js';
 
 /** A `secrets.access:NAME@host` grant: NAME may be used toward host, and nowhere else. */
@@ -91,9 +92,8 @@ export class Broker {
 
   private fail(res: ServerResponse, started: number, host: string, d: Decision, status: number): void {
     if (!res.headersSent) {
-      const body = `armorer: blocked by ${d.rule}: ${d.reason}\n`;
-      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'x-armorer-decision': d.effect, 'x-armorer-rule': d.rule });
-      res.end(body);
+      const { headers, body } = denialParts(d);
+      res.writeHead(status, headers).end(body);
     } else {
       res.destroy();
     }
@@ -102,7 +102,6 @@ export class Broker {
 
   private event(kind: 'egress.connection' | 'egress.denied', host: string, port: number, decision: Decision, started: number,
     address?: string, bytesUp = 0, bytesDown = 0): void {
-    this.o.sink.write({ kind, time: new Date().toISOString(), host, port, method: 'BROKER', decision, bytesUp, bytesDown,
-      durationMs: Date.now() - started, ...(address !== undefined && { address }) });
+    this.o.sink.write(egressEvent(kind, { host, port }, 'BROKER', decision, started, { address, bytesUp, bytesDown }));
   }
 }

@@ -9,6 +9,7 @@ import type { SecretSource } from '../secrets/source.js';
 import type { Binding } from './broker.js';
 import { ensureCa, type LocalCa } from './ca.js';
 import { interceptTunnel } from './intercept.js';
+import { egressEvent } from './respond.js';
 import { SURROGATE_RULE, SurrogateTable } from './surrogates.js';
 import type { EgressTarget, EventSink, ResolvedAddress } from './types.js';
 
@@ -80,9 +81,8 @@ function interceptorFor(hosts: Set<string>, ca: LocalCa, table: SurrogateTable,
           if (e.foreign.length === 0) return;
           const d = deny(SURROGATE_RULE, `the surrogate of ${e.foreign.join(', ')} was sent to ${target.host}, which it is not bound to`);
           o.notice(`ALERT: ${d.reason}; the request was blocked [${d.rule}]`);
-          o.sink.write({ kind: 'egress.alert', time: new Date().toISOString(), host: target.host, port: target.port,
-            address: pinned.address, method: 'CONNECT', decision: d, bytesUp: e.bytesUp, bytesDown: e.bytesDown,
-            durationMs: Date.now() - started });
+          o.sink.write(egressEvent('egress.alert', target, 'CONNECT', d, started,
+            { address: pinned.address, bytesUp: e.bytesUp, bytesDown: e.bytesDown }));
         },
       }).catch(() => client.destroy());
     },

@@ -3,6 +3,7 @@ import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { allow, deny, type Decision } from '../policy/decision.js';
 import { guardResolved } from './address.js';
+import { denialParts, denialResponse, egressEvent } from './respond.js';
 import { decideTarget, targetScope } from './rules.js';
 import { hostPort, parseAbsoluteTarget, parseConnectTarget } from './target.js';
 import { EgressRequestError, type ApprovalAnswer, type Approver, type EgressEvent, type EgressRule, type EgressTarget, type EventSink,
@@ -45,14 +46,14 @@ export class EgressProxy {
       this.onConnect(req, socket as Socket, head).catch(() => socket.destroy());
     });
     this.server.on('clientError', (_e, socket) => {
-      if (socket.writable) socket.end(denial(400, deny('request.malformed', 'the proxy could not parse this request')));
+      if (socket.writable) socket.end(denialResponse(400, deny('request.malformed', 'the proxy could not parse this request')));
     });
   }
 
   /** A client connection from inside the sandbox. */
   handle(socket: Socket): void {
     if (this.sockets.size >= this.opts.maxConnections) {
-      socket.end(denial(503, deny('egress.too-many-connections',
+      socket.end(denialResponse(503, deny('egress.too-many-connections',
         `more than ${this.opts.maxConnections} connections at once; wait for some to finish`)));
       return;
     }
@@ -118,7 +119,7 @@ export class EgressProxy {
       this.emit('egress.connection', target, 'CONNECT', decision, started, pinned.address, upstream.bytesWritten, upstream.bytesRead);
     });
     upstream.once('error', (e) => {
-      if (client.writable && upstream.bytesRead === 0) client.end(denial(502, deny('egress.upstream', `upstream ${target.host}:${target.port} failed: ${e.message}`)));
+      if (client.writable && upstream.bytesRead === 0) client.end(denialResponse(502, deny('egress.upstream', `upstream ${target.host}:${target.port} failed: ${e.message}`)));
       finish();
     });
     upstream.once('close', finish);
@@ -204,20 +205,19 @@ export class EgressProxy {
   }
 
   private refuse(client: Socket, started: number, t: Pick<EgressTarget, 'host' | 'port'>, method: EgressEvent['method'], d: Decision): void {
-    if (client.writable) client.end(denial(403, d));
+    if (client.writable) client.end(denialResponse(403, d));
     this.emit('egress.denied', t, method, d, started);
   }
 
   private refuseHttp(res: ServerResponse, started: number, t: Pick<EgressTarget, 'host' | 'port'>, d: Decision): void {
-    const [head, body] = splitDenial(403, d);
-    res.writeHead(403, head).end(body);
+    const { headers, body } = denialParts(d);
+    res.writeHead(403, headers).end(body);
     this.emit('egress.denied', t, 'HTTP', d, started);
   }
 
   private emit(kind: EgressEvent['kind'], t: Pick<EgressTarget, 'host' | 'port'>, method: EgressEvent['method'], decision: Decision,
     started: number, address?: string, bytesUp = 0, bytesDown = 0): void {
-    this.opts.sink.write({ kind, time: new Date().toISOString(), host: t.host, port: t.port, method, decision,
-      bytesUp, bytesDown, durationMs: Date.now() - started, ...(address !== undefined && { address }) });
+    this.opts.sink.write(egressEvent(kind, t, method, decision, started, { address, bytesUp, bytesDown }));
   }
 
   /** Ends every open connection and returns once their last events are written. */
@@ -245,24 +245,6 @@ function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
 function requestDecision(e: unknown): Decision {
   if (e instanceof EgressRequestError) return deny(e.rule, e.message);
   return deny('request.malformed', (e as Error).message);
-}
-
-function splitDenial(status: number, d: Decision): [Record<string, string>, string] {
-  const body = `armorer: ${d.effect === 'deny' ? 'blocked' : d.effect} by ${d.rule}: ${d.reason}\n`;
-  return [{
-    'content-type': 'text/plain; charset=utf-8',
-    'x-armorer-decision': d.effect,
-    'x-armorer-rule': d.rule.replace(/[^\x20-\x7e]/g, '?'),
-    'content-length': String(Buffer.byteLength(body)),
-    connection: 'close',
-  }, body];
-}
-
-/** A whole HTTP response for a refused request, for sockets (CONNECT has no ServerResponse). */
-function denial(status: number, d: Decision): string {
-  const [head, body] = splitDenial(status, d);
-  const reason = status === 403 ? 'Forbidden' : status === 400 ? 'Bad Request' : status === 502 ? 'Bad Gateway' : 'Service Unavailable';
-  return `HTTP/1.1 ${status} ${reason}\r\n${Object.entries(head).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body}`;
 }
 
 function once(fn: () => void): () => void {
