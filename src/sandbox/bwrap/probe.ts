@@ -16,19 +16,32 @@ import { runInBwrap, type RunResult } from './run.js';
 
 interface ProbeRun { out: string; result: RunResult | null; error?: string; fix?: string }
 
-/** Runs a shell snippet in a real sandbox, with limits marked as defaults (so fallbacks show). */
-async function probeRun(script: string, limits: Limits, armorerHome: string, sandboxUser: string): Promise<ProbeRun> {
+/**
+ * Runs a shell snippet in a real sandbox, with limits marked as defaults (so fallbacks show). With
+ * `egress`, through a real bridge and proxy that has no rules and nobody to approve; its events go
+ * to a throwaway directory, not the user's log.
+ */
+async function probeRun(script: string, limits: Limits, armorerHome: string, sandboxUser: string, egress = false): Promise<ProbeRun> {
   const ws = mkdtempSync(join(tmpdir(), 'armorer-doctor-'));
   let out = '';
   const sink = new Writable({ write(chunk, _e, cb) { out += String(chunk); cb(); } });
   try {
     const spec = compilePolicy(defaultPolicy(), {
-      command: ['/bin/sh', '-c', script], workspace: ws, limitFlags: limits, armorerHome,
+      command: ['/bin/sh', '-c', script], workspace: ws, limitFlags: limits, armorerHome, egress,
     });
     for (const k of Object.keys(spec.limitOrigins) as LimitName[]) spec.limitOrigins[k] = 'default';
     if (limits.cpus === undefined) delete spec.limits.cpus;
-    const result = await runInBwrap(spec, { stateDir: join(armorerHome, 'run'), stdin: 'ignore', stdout: sink, stderr: sink, sandboxUser });
-    return { out, result };
+    const session = egress
+      ? await (await import('../../egress/session.js')).startEgress({ agent: 'doctor', grants: [], armorerHome: ws, publish: [],
+        allowLoopbackUpstream: false, proxyPort: spec.network.proxyPort, notice: () => {} })
+      : null;
+    try {
+      const result = await runInBwrap(spec, { stateDir: join(armorerHome, 'run'), stdin: 'ignore', stdout: sink, stderr: sink, sandboxUser,
+        ...(session && { egress: session.runOptions }) });
+      return { out, result };
+    } finally {
+      await session?.close();
+    }
   } catch (e) {
     return { out, result: null, error: isArmorerError(e) ? `${e.message} [${e.code}]` : String(e), ...(isArmorerError(e) && { fix: e.fix }) };
   } finally {
@@ -92,41 +105,18 @@ export async function probeBwrap(armorerHome: string, sandboxUser: string): Prom
       'run "armorer init" as root to create the sandbox user'));
   }
   g.push(...await probeLimits(armorerHome, sandboxUser));
-  g.push(await probeEgress(sandboxUser));
+  g.push(await probeEgress(armorerHome, sandboxUser));
   return g;
 }
 
 /** A real bridge and proxy: a request from inside must come back as the proxy's own refusal. */
-async function probeEgress(sandboxUser: string): Promise<Guarantee> {
-  const home = mkdtempSync(join(tmpdir(), 'armorer-doctor-egress-'));
-  const ws = mkdtempSync(join(tmpdir(), 'armorer-doctor-'));
-  let out = '';
-  const sink = new Writable({ write(chunk, _e, cb) { out += String(chunk); cb(); } });
-  try {
-    const { startEgress } = await import('../../egress/session.js');
-    const spec = compilePolicy(defaultPolicy(), {
-      command: ['/bin/sh', '-c', 'curl -s -o /dev/null -D - http://probe.invalid/ | grep -i x-armorer-rule'],
-      workspace: ws, armorerHome: home, egress: true,
-    });
-    const egress = await startEgress({ agent: 'doctor', grants: [], armorerHome: home, publish: [], allowLoopbackUpstream: false,
-      proxyPort: spec.network.proxyPort, notice: () => {} });
-    try {
-      await runInBwrap(spec, { stateDir: join(home, 'run'), stdin: 'ignore', stdout: sink, stderr: sink, sandboxUser, egress: egress.runOptions });
-    } finally {
-      await egress.close();
-    }
-    const ok = /x-armorer-rule: approval\.denied/i.test(out);
-    return ok
-      ? { id: 'egress bridge', status: 'ok', detail: 'a request from inside reached only the proxy, which refused it (approval.denied)' }
-      : { id: 'egress bridge', status: 'missing', detail: `the proxy was not reached from inside: ${out.trim().slice(0, 200)}`,
-        fix: 'install iproute2 and util-linux (unshare, nsenter); user namespaces must be enabled' };
-  } catch (e) {
-    return { id: 'egress bridge', status: 'missing', detail: isArmorerError(e) ? `${e.message} [${e.code}]` : String(e),
-      fix: isArmorerError(e) ? e.fix : 'run with ARMORER_DEBUG=1 and report it' };
-  } finally {
-    rmSync(home, { recursive: true, force: true });
-    rmSync(ws, { recursive: true, force: true });
+async function probeEgress(armorerHome: string, sandboxUser: string): Promise<Guarantee> {
+  const run = await probeRun('curl -s -o /dev/null -D - http://probe.invalid/ | grep -i x-armorer-rule', {}, armorerHome, sandboxUser, true);
+  if (/x-armorer-rule: approval\.denied/i.test(run.out)) {
+    return { id: 'egress bridge', status: 'ok', detail: 'a request from inside reached only the proxy, which refused it (approval.denied)' };
   }
+  return { id: 'egress bridge', status: 'missing', detail: run.error ?? `the proxy was not reached from inside: ${run.out.trim().slice(0, 200)}`,
+    fix: run.fix ?? 'install iproute2 and util-linux (unshare, nsenter); user namespaces must be enabled' };
 }
 
 async function probeLimits(armorerHome: string, sandboxUser: string): Promise<Guarantee[]> {
