@@ -1,4 +1,5 @@
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { EgressEvent, EventSink } from '../egress/types.js';
 
 /**
@@ -9,6 +10,8 @@ export class JsonlSink implements EventSink {
   private fd: number | null;
 
   constructor(path: string) {
+    // The state directory may not exist yet (no `armorer init`): make it private, like init would.
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.fd = openSync(path, 'a', 0o600);
   }
 

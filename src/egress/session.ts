@@ -52,15 +52,20 @@ export async function startEgress(o: EgressSessionOptions): Promise<EgressSessio
       if (e.kind !== 'egress.connection') o.notice(`blocked ${e.method} ${e.host}:${e.port}: ${e.decision.reason} [${e.decision.rule}]`);
     },
   };
-  const approver = o.approver ?? (process.stdin.isTTY && process.stderr.isTTY
-    ? new TerminalApprover(createReadStream('/dev/tty'), process.stderr)
-    : new DenyApprover());
   const sink = fanOut(log, terminal);
   const secrets = o.secrets ?? new EnvSecretSource(process.env);
-  const creds = await prepareCredentials({
-    grants: o.grants, secrets, caDir: join(o.armorerHome, 'keys', 'ca'), proxyPort: o.proxyPort, sink, notice: o.notice,
-    ...(o.upstreamCa !== undefined && { upstreamCa: o.upstreamCa }),
-  });
+  let creds: Awaited<ReturnType<typeof prepareCredentials>>;
+  try {
+    creds = await prepareCredentials({
+      grants: o.grants, secrets, caDir: join(o.armorerHome, 'keys', 'ca'), proxyPort: o.proxyPort, sink, notice: o.notice,
+      ...(o.upstreamCa !== undefined && { upstreamCa: o.upstreamCa }),
+    });
+  } catch (e) {
+    log.close();
+    throw e;
+  }
+  const tty = o.approver === undefined && process.stdin.isTTY && process.stderr.isTTY ? createReadStream('/dev/tty') : null;
+  const approver = o.approver ?? (tty ? new TerminalApprover(tty, process.stderr) : new DenyApprover());
   const resolver = o.resolver ?? systemResolver;
   const broker = creds.bindings.length === 0 ? undefined : new Broker({
     bindings: creds.bindings, secrets, resolver, sink, allowLoopbackUpstream: o.allowLoopbackUpstream,
@@ -89,6 +94,7 @@ export async function startEgress(o: EgressSessionOptions): Promise<EgressSessio
     close: async () => {
       for (const s of servers) s.close();
       await proxy.close();
+      tty?.destroy();
       log.close();
     },
   };

@@ -22,3 +22,12 @@ test('writes one private JSON line per event, and drops events that arrive after
   assert.deepEqual(lines.map((l) => (JSON.parse(l) as EgressEvent).host), ['a.test']);
   assert.equal(statSync(file).mode & 0o777, 0o600);
 });
+
+test('makes its directory, private, when Armorer\'s home does not exist yet', () => {
+  const home = join(mkdtempSync(join(tmpdir(), 'armorer-sink-')), 'not-yet');
+  const sink = new JsonlSink(join(home, 'egress.jsonl'));
+  sink.write(event('b.test'));
+  sink.close();
+  assert.equal(statSync(home).mode & 0o777, 0o700);
+  assert.match(readFileSync(join(home, 'egress.jsonl'), 'utf8'), /"host":"b\.test"/);
+});
