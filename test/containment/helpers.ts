@@ -6,22 +6,16 @@
  * can reach it) and is removed by `cleanup()`, which each test file registers with `after`.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDirs } from '../lib/temp.js';
 
 export const IS_ROOT = process.getuid!() === 0;
 export const MAIN = join(import.meta.dirname, '../../dist/cli/main.js');
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 
-const made: string[] = [];
-
-/** A fresh 0755 directory under /tmp, removed by `cleanup()`. */
-export function tempDir(label: string): string {
-  const dir = mkdtempSync(`/tmp/armorer-ct-${label}-`);
-  chmodSync(dir, 0o755);
-  made.push(dir);
-  return dir;
-}
+/** Fresh 0755 directories under /tmp, removed by `cleanup()`. */
+export const { tempDir, cleanup } = tempDirs('armorer-ct');
 
 /** A workspace directory: a fresh 0755 directory, or `name` inside `parent`. */
 export function workspace(parent?: string, name = 'ws'): string {
@@ -32,9 +26,6 @@ export function workspace(parent?: string, name = 'ws'): string {
   return dir;
 }
 
-export function cleanup(): void {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-}
 
 let home: string | undefined;
 /** Armorer's own state for this test process, never the caller's ~/.armorer. */

@@ -4,7 +4,7 @@
  * injected: test names map to 127.0.0.1, nothing else is ever dialled.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
@@ -16,6 +16,7 @@ import { compilePolicy } from '../../src/policy/compile.js';
 import { parsePolicy } from '../../src/policy/load.js';
 import { runInBwrap } from '../../src/sandbox/bwrap/run.js';
 import { EnvSecretSource } from '../../src/secrets/source.js';
+import { tempDirs } from '../lib/temp.js';
 
 const REAL_A = 'sk-proj-REALkeyAAAA0123456789abcdefghijklmnop';
 const REAL_B = 'sk-ant-REALkeyBBBB0123456789abcdefghijklmnop';
@@ -27,14 +28,7 @@ const seen: Seen[] = [];
 const servers: Server[] = [];
 const ports: Record<string, number> = {};
 let upstreamCa = '';
-const dirs: string[] = [];
-
-function tempDir(label: string): string {
-  const d = mkdtempSync(`/tmp/armorer-cred-${label}-`);
-  chmodSync(d, 0o755);
-  dirs.push(d);
-  return d;
-}
+const { tempDir, cleanup } = tempDirs('armorer-cred');
 
 before(async () => {
   // A stand-in for the public web PKI, not Armorer's CA.
@@ -59,7 +53,7 @@ before(async () => {
 
 after(() => {
   for (const s of servers) s.close();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  cleanup();
 });
 
 async function run(script: string): Promise<{ out: string; events: string }> {

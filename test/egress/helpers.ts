@@ -8,12 +8,13 @@
  * on Socket#connect records every dial this process makes and refuses anything not loopback.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttp, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttps } from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { tempDirs } from '../lib/temp.js';
 import { startEgress, type EgressSession } from '../../src/egress/session.js';
 import type { PublishMapping } from '../../src/egress/publish.js';
 import type { ApprovalAnswer, ApprovalRequest, Approver, EgressEvent, ResolvedAddress, Resolver } from '../../src/egress/types.js';
@@ -23,17 +24,8 @@ import { runInBwrap, type RunResult } from '../../src/sandbox/bwrap/run.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const made: string[] = [];
-/** A fresh 0755 directory under /tmp (the sandbox user root drops to must reach it), removed by `cleanup()`. */
-export function tempDir(label: string): string {
-  const dir = mkdtempSync(`/tmp/armorer-eg-${label}-`);
-  chmodSync(dir, 0o755);
-  made.push(dir);
-  return dir;
-}
-export function cleanup(): void {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-}
+/** Fresh 0755 directories under /tmp (the sandbox user root drops to must reach them), removed by `cleanup()`. */
+export const { tempDir, cleanup } = tempDirs('armorer-eg');
 
 // --- Dial guard: every outgoing TCP connection this process makes (the proxy's upstreams included).
 // All of net.connect, http.request and tls.connect end in Socket#connect, whatever module system
