@@ -1,13 +1,16 @@
 import { formatSize } from '../core/units.js';
 import type { RunResult } from '../sandbox/bwrap/run.js';
+import { isSystemMount } from '../policy/system-view.js';
 import type { SandboxSpec } from '../sandbox/spec.js';
 
 /** What the sandbox sees, in a few lines, for --verbose. */
 export function describeSpec(spec: SandboxSpec): string {
-  const grants = spec.mounts.filter((m) => (m.kind === 'ro' || m.kind === 'rw') && m.why !== 'system programs and libraries'
-    && m.why !== 'system configuration');
   const lines = [`sandbox linux-bwrap: ${spec.command.join(' ')}`];
-  for (const m of grants) if (m.kind === 'ro' || m.kind === 'rw') lines.push(`  ${m.kind === 'rw' ? 'read-write' : 'read-only '} ${m.target}  (${m.why})`);
+  for (const m of spec.mounts) {
+    if ((m.kind === 'ro' || m.kind === 'rw') && !isSystemMount(m)) {
+      lines.push(`  ${m.kind === 'rw' ? 'read-write' : 'read-only '} ${m.target}  (${m.why})`);
+    }
+  }
   lines.push(`  protected  ${spec.protectedPaths.length} paths (.git/hooks, .git/config, ...) read-only`);
   const net = spec.network;
   lines.push(net.mode === 'none' ? '  network    none (own empty network namespace)'

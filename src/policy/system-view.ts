@@ -19,6 +19,14 @@ const ETC_ENTRIES = [
   'debian_version', 'lsb-release', 'inputrc', 'magic', 'magic.mime', 'locale.alias', 'terminfo',
 ];
 
+const WHY_PROGRAMS = 'system programs and libraries';
+const WHY_CONFIG = 'system configuration';
+
+/** True for the read-only system mounts every sandbox gets (not something a grant asked for). */
+export function isSystemMount(m: Mount): boolean {
+  return m.why === WHY_PROGRAMS || m.why === WHY_CONFIG;
+}
+
 export const SANDBOX_UID = 1000;
 export const SANDBOX_GID = 1000;
 export const SANDBOX_USER = 'agent';
@@ -33,7 +41,7 @@ export function systemMounts(tmpfsBytes: number): Mount[] {
     if (st.isSymbolicLink()) {
       mounts.push({ kind: 'symlink', target: dir, linkTo: readlinkSync(dir), why: 'system layout' });
     } else if (st.isDirectory()) {
-      mounts.push({ kind: 'ro', source: dir, target: dir, why: 'system programs and libraries' });
+      mounts.push({ kind: 'ro', source: dir, target: dir, why: WHY_PROGRAMS });
     }
   }
   for (const name of ETC_ENTRIES) {
@@ -41,9 +49,9 @@ export function systemMounts(tmpfsBytes: number): Mount[] {
     const st = lstatSync(path, { throwIfNoEntry: false });
     if (!st) continue;
     if (st.isSymbolicLink()) {
-      mounts.push({ kind: 'symlink', target: path, linkTo: readlinkSync(path), why: 'system configuration' });
+      mounts.push({ kind: 'symlink', target: path, linkTo: readlinkSync(path), why: WHY_CONFIG });
     } else {
-      mounts.push({ kind: 'ro', source: path, target: path, why: 'system configuration' });
+      mounts.push({ kind: 'ro', source: path, target: path, why: WHY_CONFIG });
     }
   }
   mounts.push(
