@@ -1,7 +1,7 @@
 // Bundles the CLI: one entry and lazily loaded chunks, so a command pays only for what it uses
 // and Node resolves a handful of files instead of dozens. Types are checked by tsc separately.
 import { build } from 'esbuild';
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, rmSync } from 'node:fs';
 
 rmSync('dist', { recursive: true, force: true });
 await build({
@@ -31,3 +31,7 @@ await build({
   logLevel: 'warning',
 });
 chmodSync('dist/cli/main.js', 0o755);
+// The intent catalog ships as YAML data beside the code: src/intent/catalog.ts looks for it at
+// ../intent/catalog.yaml from dist/cli/ and dist/chunks/ alike.
+mkdirSync('dist/intent', { recursive: true });
+copyFileSync('src/intent/catalog.yaml', 'dist/intent/catalog.yaml');

@@ -16,6 +16,13 @@ run() { # name, command...
 }
 
 run unit bash scripts/run-tests.sh unit
+# The audit suite runs every test against SQLite and against a throwaway PostgreSQL (Debian's
+# binaries, 127.0.0.1 only). ARMORER_TEST_PG_REQUIRED=1: if PostgreSQL did not start, the suite
+# fails instead of quietly testing SQLite alone.
+pg_dir=$(mktemp -d /tmp/armorer-pg.XXXXXX)
+pg_url=$(bash scripts/pg-test.sh start "$pg_dir") || { echo "=== PostgreSQL for the audit suite did not start"; pg_url=; }
+run audit env ARMORER_TEST_PG_URL="$pg_url" ARMORER_TEST_PG_REQUIRED=1 bash scripts/run-tests.sh audit
+bash scripts/pg-test.sh stop "$pg_dir"
 # Suites that start real sandboxes run twice: as root (cgroups, the dedicated sandbox user) and as
 # a normal user (rlimits, user namespaces only).
 sandbox_suites=(containment egress)

@@ -1,9 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { isArmorerError } from '../core/errors.js';
+import { registerAgents } from './agents.js';
 import { registerDoctor } from './doctor.js';
 import { registerExec } from './exec.js';
 import { registerInit } from './init.js';
+import { registerLogs } from './logs.js';
 import { registerPolicy } from './policy.js';
+import { registerSecrets } from './secrets.js';
 
 /** Exit status for an Armorer error (not the sandboxed command's own status). */
 export const EXIT_ARMORER_ERROR = 125;
@@ -19,6 +22,9 @@ export async function runCli(argv: string[], version: string): Promise<number> {
   registerDoctor(program);
   registerExec(program);
   registerPolicy(program);
+  registerLogs(program);
+  registerSecrets(program);
+  registerAgents(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -26,9 +26,22 @@ export const ERROR_CODES = {
   ARMORER_E_BACKEND: 'the sandbox backend is not available',
   ARMORER_E_CA: 'the local certificate authority cannot be used',
   ARMORER_E_SECRET: 'a secret cannot be used',
+  ARMORER_E_SECRETS_STORE: 'the secrets store is missing, incomplete, damaged or cannot be written',
+  ARMORER_E_PASSPHRASE: 'the secrets passphrase is wrong or cannot be obtained',
   ARMORER_E_SURROGATE_HOST: "a secret's surrogate was sent to a host the secret is not bound to",
   ARMORER_E_BRIDGE: 'the network bridge into the sandbox could not start',
   ARMORER_E_PUBLISH: 'a --publish port mapping is not valid',
+  ARMORER_E_INTENT_CATALOG: 'the intent catalog (shipped or intents.yaml) is not valid',
+  ARMORER_E_INTENT_TEXT: 'the intent text cannot be read',
+  ARMORER_E_INTENT_MODEL: 'the --model choice does not fit the catalog or the intent',
+  ARMORER_E_INTENT_ASSIST: "the intent assistant's answer was refused",
+  ARMORER_E_AGENT: 'the agent does not exist, already exists, or its name is not valid',
+  ARMORER_E_INSTALL: 'installing the agent failed',
+  ARMORER_E_INTEGRITY: "the agent's installed files differ from what was installed",
+  ARMORER_E_RECIPE: 'the recipe or its options are not valid',
+  ARMORER_E_AGENT_RUNNING: 'the agent is (or is not) running',
+  ARMORER_E_AUDIT: 'the audit log cannot be opened, written or read',
+  ARMORER_E_AUDIT_KEY: 'the audit signing key cannot be used',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -74,6 +74,9 @@ export function classifyAddress(ip: string): AddressClass {
   return classifyIPv6(words);
 }
 
+/** `egress.privateUpstreams` in config.yaml: this host may resolve to this non-public address. */
+export interface PrivateUpstream { host: string; address: string }
+
 /**
  * Picks the first address the proxy may connect to, so the connection is pinned to an address
  * that was checked (never re-resolved). `allowLoopbackUpstream` is the
@@ -82,12 +85,15 @@ export function classifyAddress(ip: string): AddressClass {
  */
 export function guardResolved(
   host: string, addresses: ResolvedAddress[], allowLoopbackUpstream: boolean,
+  privateUpstreams: readonly PrivateUpstream[] = [],
 ): { address: ResolvedAddress } | { decision: Decision } {
   const refused: string[] = [];
   let first: AddressClass | undefined;
   for (const a of addresses) {
     const c = classifyAddress(a.address);
     if (!c.blocked) return { address: a };
+    // Configured by name AND address (egress.privateUpstreams): a mirror or split-horizon DNS.
+    if (c.category !== 'loopback' && privateUpstreams.some((u) => u.host === host && u.address === a.address)) return { address: a };
     // Only a direct loopback address: ::ffff:127.0.0.1 is loopback too, but the flag names 127/8 and ::1.
     if (allowLoopbackUpstream && c.category === 'loopback' && c.embeddedIPv4 === undefined) return { address: a };
     first ??= c;

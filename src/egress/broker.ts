@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { allow, deny, type Decision } from '../policy/decision.js';
 import type { SecretSource } from '../secrets/source.js';
-import { guardResolved } from './address.js';
+import { guardResolved, type PrivateUpstream } from './address.js';
 import { denialParts, egressEvent } from './respond.js';
 import type { EventSink, Resolver } from './types.js';
 
@@ -25,6 +25,7 @@ export interface BrokerOptions {
   resolver: Resolver;
   sink: EventSink;
   allowLoopbackUpstream: boolean;
+  privateUpstreams?: readonly PrivateUpstream[];
   /** Extra trust for upstream TLS (tests). Normal verification always applies. */
   upstreamCa?: string;
   /** Upstream port per host (tests); default 443. */
@@ -61,7 +62,7 @@ export class Broker {
       return this.fail(res, started, binding.host, deny('broker.secret-missing',
         `the secret ${binding.name} is not set on the host`), 503);
     }
-    const guarded = guardResolved(binding.host, await this.o.resolver(binding.host), this.o.allowLoopbackUpstream);
+    const guarded = guardResolved(binding.host, await this.o.resolver(binding.host), this.o.allowLoopbackUpstream, this.o.privateUpstreams);
     if ('decision' in guarded) return this.fail(res, started, binding.host, guarded.decision, 403);
     const decision = allow(`secrets.access:${binding.name}@${binding.host}`, `brokered request to ${binding.host} with ${binding.name}`);
 

@@ -50,7 +50,7 @@ export async function prepareCredentials(o: {
     const value = await o.secrets.get(b.name);
     if (value === undefined) {
       throw new ArmorerError('ARMORER_E_SECRET', `the secret ${b.name} bound to ${b.host} is not set`,
-        `set it (for now: ARMORER_SECRET_${b.name} in Armorer's own environment), or drop secrets.access:${b.name}@${b.host}`);
+        `set it: armorer secrets set ${b.name} (or drop secrets.access:${b.name}@${b.host})`);
     }
     values.push({ ...b, value });
   }

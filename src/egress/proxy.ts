@@ -2,7 +2,7 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type In
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { allow, deny, type Decision } from '../policy/decision.js';
-import { guardResolved } from './address.js';
+import { guardResolved, type PrivateUpstream } from './address.js';
 import { denialParts, denialResponse, egressEvent } from './respond.js';
 import { decideTarget, targetScope } from './rules.js';
 import { hostPort, parseAbsoluteTarget, parseConnectTarget } from './target.js';
@@ -18,6 +18,7 @@ export interface ProxyOptions {
   sink: EventSink;
   /** `--dangerously-allow-loopback-upstream`: lets upstreams on 127.0.0.0/8 and ::1 through (tests, benchmarks). */
   allowLoopbackUpstream: boolean;
+  privateUpstreams?: readonly PrivateUpstream[];
   maxConnections: number;
   idleTimeoutMs: number;
   /** Requests to the proxy itself (origin-form, `/<binding>/...`): the credential broker. */
@@ -182,7 +183,7 @@ export class EgressProxy {
     } catch (e) {
       return { decision: deny('egress.dns', `${target.host} did not resolve: ${(e as Error).message}`) };
     }
-    const guarded = guardResolved(target.host, addresses, this.opts.allowLoopbackUpstream);
+    const guarded = guardResolved(target.host, addresses, this.opts.allowLoopbackUpstream, this.opts.privateUpstreams);
     if ('decision' in guarded) return { decision: guarded.decision };
     return { pinned: guarded.address, decision };
   }

@@ -2,11 +2,11 @@ import { createReadStream } from 'node:fs';
 import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { DenyApprover, TerminalApprover } from '../approvals/terminal.js';
-import { fanOut, JsonlSink } from '../audit/jsonl-sink.js';
 import type { Grant } from '../policy/types.js';
 import type { RunOptions } from '../sandbox/bwrap/run.js';
 import type { Mount } from '../sandbox/spec.js';
-import { EnvSecretSource, type SecretSource } from '../secrets/source.js';
+import type { SecretSource } from '../secrets/source.js';
+import type { PrivateUpstream } from './address.js';
 import { Broker } from './broker.js';
 import { prepareCredentials } from './credentials.js';
 import { EgressProxy } from './proxy.js';
@@ -25,9 +25,13 @@ export interface EgressSessionOptions {
   /** Defaults: the terminal when one is attached, else deny; the host resolver. */
   approver?: Approver;
   resolver?: Resolver;
-  /** Where bound secrets come from (until the encrypted store: ARMORER_SECRET_<NAME> of the host). */
+  /** Where bound secrets come from; default: the age-encrypted store, unlocked only when a grant binds a secret. */
   secrets?: SecretSource;
   proxyPort: number;
+  /** Where egress events go; default: an audit store this session opens (and closes). */
+  auditSink?: EventSink;
+  /** `egress.privateUpstreams` from config.yaml. */
+  privateUpstreams?: readonly PrivateUpstream[];
   /** Extra trust for upstream TLS (tests with a loopback HTTPS server). */
   upstreamCa?: string;
   /** Upstream port per bound host for the brokered endpoint (tests); default 443. */
@@ -41,27 +45,46 @@ export interface EgressSession {
   /** To add to the spec before the run: surrogates, CA trust, broker base URLs. */
   env: Record<string, string>;
   mounts: Mount[];
+  /** The real values of the secrets this run's grants name: what the output redactor must catch. */
+  secretValues: { name: string; value: string }[];
   close(): Promise<void>;
 }
 
 /** Everything one run's network needs: proxy, approvals, events, published ports. */
 export async function startEgress(o: EgressSessionOptions): Promise<EgressSession> {
-  const log = new JsonlSink(join(o.armorerHome, 'egress.jsonl'));
+  // Every decision goes to the audit store: the caller's, or one this session opens and closes.
+  const own = o.auditSink ? null : await openOwnAudit(o.armorerHome, o.agent);
+  const log = o.auditSink ?? own!.sink;
   const terminal: EventSink = {
     write: (e) => {
       if (e.kind !== 'egress.connection') o.notice(`blocked ${e.method} ${e.host}:${e.port}: ${e.decision.reason} [${e.decision.rule}]`);
     },
   };
-  const sink = fanOut(log, terminal);
-  const secrets = o.secrets ?? new EnvSecretSource(process.env);
+  const sink: EventSink = { write: (e) => { log.write(e); terminal.write(e); } };
+  const secretNames = o.grants.flatMap((g) => g.scope.kind === 'secrets.access' ? [g.scope.name] : []);
+  let secrets: SecretSource = { get: async () => undefined, names: async () => [] };
   let creds: Awaited<ReturnType<typeof prepareCredentials>>;
+  let injected: Record<string, string> = {};
+  const known: { name: string; value: string }[] = [];
   try {
+    // The store is unlocked (and its passphrase asked for) only when a grant names a secret.
+    if (o.secrets) secrets = o.secrets;
+    else if (secretNames.length > 0) secrets = await (await import('../secrets/index.js')).openSecretSource(o.armorerHome);
+    for (const name of new Set(secretNames)) {
+      const value = await secrets.get(name);
+      if (value !== undefined) known.push({ name, value });
+    }
+    if (secretNames.length > 0) {
+      const { injectedEnv, injectWarning } = await import('../secrets/index.js');
+      injected = await injectedEnv(secrets, secretNames);
+      for (const name of Object.keys(injected)) o.notice(injectWarning(name));
+    }
     creds = await prepareCredentials({
       grants: o.grants, secrets, caDir: join(o.armorerHome, 'keys', 'ca'), proxyPort: o.proxyPort, sink, notice: o.notice,
       ...(o.upstreamCa !== undefined && { upstreamCa: o.upstreamCa }),
     });
   } catch (e) {
-    log.close();
+    await own?.close();
     throw e;
   }
   const tty = o.approver === undefined && process.stdin.isTTY && process.stderr.isTTY ? createReadStream('/dev/tty') : null;
@@ -69,6 +92,7 @@ export async function startEgress(o: EgressSessionOptions): Promise<EgressSessio
   const resolver = o.resolver ?? systemResolver;
   const broker = creds.bindings.length === 0 ? undefined : new Broker({
     bindings: creds.bindings, secrets, resolver, sink, allowLoopbackUpstream: o.allowLoopbackUpstream,
+    privateUpstreams: o.privateUpstreams ?? [],
     ...(o.upstreamCa !== undefined && { upstreamCa: o.upstreamCa }),
     ...(o.upstreamPorts !== undefined && { upstreamPorts: o.upstreamPorts }),
   });
@@ -76,6 +100,7 @@ export async function startEgress(o: EgressSessionOptions): Promise<EgressSessio
     agent: o.agent, rules: rulesFromScopes(o.grants), resolver, approver,
     approvalTimeoutMs: o.approvalTimeoutMs ?? 60_000, sink,
     allowLoopbackUpstream: o.allowLoopbackUpstream, maxConnections: 1024, idleTimeoutMs: 300_000,
+    privateUpstreams: o.privateUpstreams ?? [],
     ...(broker && { broker }),
     ...(creds.interceptor && { interceptor: creds.interceptor }),
   });
@@ -85,7 +110,8 @@ export async function startEgress(o: EgressSessionOptions): Promise<EgressSessio
   let servers: Server[] = [];
   return {
     proxy,
-    env: creds.env,
+    env: { ...creds.env, ...injected },
+    secretValues: known,
     mounts: creds.mounts,
     runOptions: {
       onConnection: (s) => proxy.handle(s),
@@ -95,7 +121,24 @@ export async function startEgress(o: EgressSessionOptions): Promise<EgressSessio
       for (const s of servers) s.close();
       await proxy.close();
       tty?.destroy();
-      log.close();
+      await own?.close();
+    },
+  };
+}
+
+/** The audit store for a run that brought none: opened here, checkpointed and closed with the session. */
+async function openOwnAudit(home: string, agent: string) {
+  const { openAuditStore, AuditSink } = await import('../audit/index.js');
+  const store = await openAuditStore(home, { actor: 'armorer' });
+  const sink = new AuditSink(store, agent);
+  return {
+    sink,
+    close: async () => {
+      try {
+        await sink.close();
+      } finally {
+        await store.close();
+      }
     },
   };
 }

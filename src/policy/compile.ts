@@ -40,16 +40,36 @@ export interface CompileOptions {
   /** Armorer's own state: never visible inside any sandbox. */
   armorerHome: string;
   userHome?: string;
+  /**
+   * An installed agent's own directories (under `$ARMORER_HOME/agents/<name>/`): the only part of
+   * Armorer's state a sandbox may see. Its workspace may lie there, its prefix is mounted (read-only
+   * for runs, writable for installs) and its private home replaces the throwaway HOME.
+   */
+  agent?: AgentDirs;
+}
+
+export interface AgentDirs {
+  /** `$ARMORER_HOME/agents/<name>`. */
+  dir: string;
+  /** Extra host directories inside `dir` with their access. */
+  mounts: { source: string; kind: 'ro' | 'rw'; why: string }[];
+  /** The shared download cache for installs (read-write). */
+  cache?: string;
+  /** Host directory mounted read-write as the sandbox HOME (persistent agent home). */
+  home?: string;
 }
 
 export function compilePolicy(policy: Policy, opts: CompileOptions): SandboxSpec {
   const hostEnv = opts.hostEnv ?? process.env;
   const userHome = opts.userHome ?? homedir();
   const grants = [...policy.grants, ...(opts.extraGrants ?? [])];
-  checkWorkspace(opts.workspace, userHome, opts.armorerHome);
+  if (opts.agent) checkAgentDirs(opts.agent, opts.armorerHome, opts.workspace, userHome);
+  else checkWorkspace(opts.workspace, userHome, opts.armorerHome);
 
   const fileMounts: Mount[] = [
     { kind: 'rw', source: opts.workspace, target: opts.workspace, why: 'workspace' },
+    ...(opts.agent?.mounts ?? []).map((m): Mount => ({ kind: m.kind, source: m.source, target: m.source, why: m.why })),
+    ...(opts.agent?.cache ? [{ kind: 'rw' as const, source: opts.agent.cache, target: opts.agent.cache, why: 'the download cache shared by installs' }] : []),
   ];
   const envNames = new Set(opts.envNames ?? []);
   const allowHosts: SandboxSpec['network']['allowHosts'] = [];
@@ -86,7 +106,7 @@ export function compilePolicy(policy: Policy, opts: CompileOptions): SandboxSpec
     workspace: opts.workspace,
     cwd: opts.workspace,
     home: SANDBOX_HOME,
-    mounts: [...systemMounts(limits.memoryBytes ?? DEFAULT_LIMITS.memoryBytes), ...fileMounts, ...(egress ? preloadMount() : [])],
+    mounts: [...withHome(systemMounts(limits.memoryBytes ?? DEFAULT_LIMITS.memoryBytes), opts.agent?.home), ...fileMounts, ...(egress ? preloadMount() : [])],
     protectedPaths,
     env: { ...sandboxEnv(hostEnv, envNames), ...(egress ? proxyEnv(PROXY_PORT, hostEnv['NODE_OPTIONS'], envNames) : {}) },
     network: { mode: egress ? 'proxy' : 'none', allowHosts, proxyPort: PROXY_PORT },
@@ -108,6 +128,36 @@ function checkWorkspace(ws: string, userHome: string, armorerHome: string): void
     throw new ArmorerError('ARMORER_E_WORKSPACE', `the workspace ${ws} is writable inside the sandbox, and ${why}`,
       'run from a project directory, or pass --workspace DIR naming one');
   }
+}
+
+/**
+ * Agent directories are the one exception to "nothing of $ARMORER_HOME is visible": each must lie
+ * inside this agent's own directory (or the shared download cache), never hold audit, keys or secrets.
+ */
+function checkAgentDirs(agent: AgentDirs, armorerHome: string, workspace: string, userHome: string): void {
+  const agentsRoot = `${armorerHome}/agents`;
+  const inside = (p: string, root: string) => p !== root && pathContains(root, p);
+  if (!inside(agent.dir, agentsRoot)) {
+    throw new ArmorerError('ARMORER_E_PATH', `${agent.dir} is not an agent directory under ${agentsRoot}`, 'this is a bug: report it');
+  }
+  for (const p of [workspace, ...agent.mounts.map((m) => m.source), ...(agent.home ? [agent.home] : [])]) {
+    if (!inside(p, agent.dir)) {
+      throw new ArmorerError('ARMORER_E_PATH', `${p} is outside the agent's directory ${agent.dir}`, 'this is a bug: report it');
+    }
+  }
+  const c = agent.cache;
+  if (c !== undefined && !inside(c, `${armorerHome}/cache`) &&
+    (pathContains(c, armorerHome) || pathContains(armorerHome, c) || pathContains(c, userHome) || SYSTEM_ROOTS.includes(c))) {
+    throw new ArmorerError('ARMORER_E_PATH', `the download cache ${c} would expose your home, a system directory or Armorer's state`,
+      'use a dedicated directory for ARMORER_CACHE_DIR, e.g. /var/cache/armorer-npm');
+  }
+}
+
+/** Replaces the throwaway HOME with the agent's persistent one. */
+function withHome(mounts: Mount[], home: string | undefined): Mount[] {
+  if (home === undefined) return mounts;
+  return mounts.map((m) => m.kind === 'tmpfs' && m.target === SANDBOX_HOME
+    ? { kind: 'rw', source: home, target: SANDBOX_HOME, why: 'the agent\'s private home (kept between runs)' } : m);
 }
 
 function mergeLimits(policy: Policy, flags: Limits): Pick<SandboxSpec, 'limits' | 'limitOrigins'> {

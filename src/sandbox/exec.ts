@@ -1,7 +1,5 @@
 import { realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { loadConfig } from '../core/config.js';
 import { ArmorerError } from '../core/errors.js';
 import type { Grant, Policy } from '../policy/types.js';
 import type { Limits, SandboxSpec } from './spec.js';
@@ -45,28 +43,13 @@ export async function execSandboxed(req: ExecRequest): Promise<ExecOutcome> {
     armorerHome: req.armorerHome, egress: publish.length > 0,
   });
   req.onSpec?.(spec);
-  const config = await loadConfig(req.armorerHome);
-  const { runInBwrap } = await import('./bwrap/run.js');
-  const egress = spec.network.mode === 'proxy'
-    ? await (await import('../egress/session.js')).startEgress({
-      agent: 'exec', grants: [...policy.grants, ...extraGrants], armorerHome: req.armorerHome, publish,
-      allowLoopbackUpstream: req.allowLoopbackUpstream === true, notice: req.notice, proxyPort: spec.network.proxyPort,
-    })
-    : null;
-  if (egress) {
-    spec.env = { ...spec.env, ...egress.env };
-    spec.mounts.push(...egress.mounts);
-  }
-  try {
-    const result = await runInBwrap(spec, {
-      stateDir: join(req.armorerHome, 'run'),
-      stdout: process.stdout, stderr: process.stderr, notice: req.notice, sandboxUser: config.sandbox.user,
-      ...(egress && { egress: egress.runOptions }),
-    });
-    return { spec, result };
-  } finally {
-    await egress?.close();
-  }
+  const { launchSpec } = await import('./launch.js');
+  const result = await launchSpec({
+    spec, grants: [...policy.grants, ...extraGrants], armorerHome: req.armorerHome, agent: 'exec', notice: req.notice,
+    stdout: process.stdout, stderr: process.stderr,
+    egress: { publish, allowLoopbackUpstream: req.allowLoopbackUpstream === true },
+  });
+  return { spec, result };
 }
 
 async function parsePublishAll(texts: string[]) {

@@ -12,23 +12,28 @@ export interface SecretSource {
 }
 
 const PREFIX = 'ARMORER_SECRET_';
-/** The same grammar as a `secrets.access:NAME` scope. */
-const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** The same grammar as a `secrets.access:NAME` scope (and an environment variable name). */
+export const SECRET_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const NAME_RE = SECRET_NAME_RE;
+
+export function assertSecretName(name: string): void {
+  if (!NAME_RE.test(name)) {
+    throw new ArmorerError('ARMORER_E_SECRET', `"${name}" is not a secret name`,
+      'use letters, digits and _, not starting with a digit, e.g. OPENAI_API_KEY');
+  }
+}
 
 /**
  * Reads `ARMORER_SECRET_<NAME>` from an environment object (normally `process.env` of the host
- * process, never the sandbox's). A stand-in until the age-encrypted secret store exists: it keeps
- * the broker testable and usable now, and the store will implement the same interface.
+ * process, never the sandbox's). The age-encrypted `SecretStore` (store.ts) is the real source;
+ * this one keeps the broker testable without a passphrase.
  * An empty variable counts as unset.
  */
 export class EnvSecretSource implements SecretSource {
   constructor(private readonly env: Readonly<Record<string, string | undefined>>) {}
 
   async get(name: string): Promise<string | undefined> {
-    if (!NAME_RE.test(name)) {
-      throw new ArmorerError('ARMORER_E_SECRET', `"${name}" is not a secret name`,
-        'use letters, digits and _, not starting with a digit, e.g. OPENAI_API_KEY');
-    }
+    assertSecretName(name);
     const value = this.env[PREFIX + name];
     return value === undefined || value === '' ? undefined : value;
   }

@@ -2,7 +2,7 @@
  * Allowed hosts through the proxy, with the clients agents use: curl (http absolute-form and https
  * through CONNECT), Node's http.request aimed at the proxy, and TLS over an explicit CONNECT tunnel.
  * Node 20's fetch ignores HTTP(S)_PROXY: without a proxy-aware dispatcher it has no network at all.
- * Every connection leaves one event in <armorerHome>/egress.jsonl.
+ * Every connection leaves one event in the audit log (<armorerHome>/audit.db).
  */
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
@@ -104,13 +104,13 @@ describe('allowed hosts', () => {
 });
 
 describe('events', () => {
-  test('each connection is written to egress.jsonl with host, port, decision and bytes', async () => {
+  test('each connection is written to the audit log with host, port, decision and bytes', async () => {
     const r = await runEgress({
       grants: grants(), env: trust(),
       command: sh(`curl -sS http://api.test:${plain.port}/ev-http; curl -sS --cacert ${tls.caFile} https://api.test:${secure.port}/ev-tls; ` +
         `curl -sS -o /dev/null http://other.test:${plain.port}/ev-denied`),
     });
-    assert.equal(statSync(join(r.home, 'egress.jsonl')).mode & 0o777, 0o600);
+    assert.equal(statSync(join(r.home, 'audit.db')).mode & 0o777, 0o600);
     assert.equal(r.events.length, 3, JSON.stringify(r.events, null, 1));
     const [http, tlsEv, denied] = [
       r.events.find((e) => e.method === 'HTTP' && e.kind === 'egress.connection'),

@@ -3,6 +3,7 @@
  * 127.0.0.1 (its certificate from a throwaway CA standing in for a public one). The resolver is
  * injected: test names map to 127.0.0.1, nothing else is ever dialled.
  */
+import { egressEventsOf } from '../lib/audit-events.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
@@ -56,7 +57,7 @@ after(() => {
   cleanup();
 });
 
-async function run(script: string): Promise<{ out: string; events: string }> {
+async function run(script: string): Promise<{ out: string; events: Awaited<ReturnType<typeof egressEventsOf>> }> {
   const ws = tempDir('ws');
   const home = tempDir('home');
   const policy = parsePolicy([
@@ -81,7 +82,7 @@ async function run(script: string): Promise<{ out: string; events: string }> {
   } finally {
     await egress.close();
   }
-  return { out, events: readFileSync(`${home}/egress.jsonl`, 'utf8') };
+  return { out, events: await egressEventsOf(home) };
 }
 
 test('the brokered endpoint adds the real key on the host; the agent holds none', async () => {
@@ -122,7 +123,6 @@ test('a surrogate sent to a host it is not bound to is blocked and raised as an 
     '-H "Authorization: Bearer $KEY_A"');
   assert.equal(out.trim(), '403');
   assert.equal(seen.filter((s) => s.url === '/steal').length, 0, 'nothing reached the wrong host');
-  const alert = events.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; decision: { rule: string } })
-    .find((e) => e.kind === 'egress.alert');
+  const alert = events.find((e) => e.kind === 'egress.alert');
   assert.equal(alert?.decision.rule, 'broker.surrogate-wrong-host');
 });

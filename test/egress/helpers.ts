@@ -7,6 +7,7 @@
  * or returns private/metadata addresses that the proxy must refuse before connecting, and a guard
  * on Socket#connect records every dial this process makes and refuses anything not loopback.
  */
+import { egressEventsOf } from '../lib/audit-events.js';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttp, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
@@ -206,9 +207,7 @@ export async function runEgress(o: EgressRunOptions): Promise<EgressRun> {
   } finally {
     await Promise.race([session.close(), new Promise((r) => setTimeout(r, 5000).unref())]);
   }
-  const log = join(home, 'egress.jsonl');
-  const events = existsSync(log)
-    ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as EgressEvent) : [];
+  const events = await egressEventsOf(home);
   return { result, stdout: out, stderr: err, events, resolved: asked, approver, home, ws, session, notices };
 }
 

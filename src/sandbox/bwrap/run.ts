@@ -77,7 +77,8 @@ export async function runInBwrap(spec: SandboxSpec, opts: RunOptions): Promise<R
     }
     if (plan.cgroup) cgroup = RunCgroup.create(cgroupSupport, runId, plan.cgroup);
     if (identity.dropped) {
-      acl = AclGrants.grant(spec.mounts.flatMap((m) => (m.kind === 'rw' || m.kind === 'ro') && m.source === m.target
+      // A read-write mount elsewhere than its own path is an agent's persistent home.
+      acl = AclGrants.grant(spec.mounts.flatMap((m) => m.kind === 'rw' || (m.kind === 'ro' && m.source === m.target)
         ? [{ path: m.source, mode: m.kind }] : []), identity.uid, join(opts.stateDir, 'acl'));
     }
     const data = dataSources(spec, protect);
