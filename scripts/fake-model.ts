@@ -2,7 +2,7 @@
  * A FAKE OpenAI-compatible model server, for the demo and the end-to-end test when no real API key
  * is configured. It listens on 127.0.0.1 with HTTPS, its certificate for api.openai.com issued by a
  * throwaway CA made in --dir; `armorer run --dangerously-redirect api.openai.com=127.0.0.1:PORT
- * --dangerously-trust-ca DIR/ca/ca.pem` sends the broker there instead of the real API.
+ * --dangerously-trust-ca DIR/ca/ca-cert.pem` sends the broker there instead of the real API.
  * Every request is appended to DIR/requests.jsonl (method, path, the Authorization header it got,
  * the body), so a test can show that the real key arrived here and nowhere else.
  * Prints one JSON line {"port", "ca"} on stdout when ready. Answers every prompt with a fixed text.
@@ -31,7 +31,7 @@ export async function startFakeModel(dir: string, host = 'api.openai.com') {
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, port: (server.address() as { port: number }).port, caFile: join(dir, 'ca', 'ca.pem'), log };
+  return { server, port: (server.address() as { port: number }).port, caFile: join(dir, 'ca', 'ca-cert.pem'), log };
 }
 
 function answer(method: string, path: string, body: Record<string, unknown>, res: ServerResponse): void {

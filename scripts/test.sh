@@ -24,16 +24,18 @@ pg_url=$(bash scripts/pg-test.sh start "$pg_dir") || { echo "=== PostgreSQL for 
 run audit env ARMORER_TEST_PG_URL="$pg_url" ARMORER_TEST_PG_REQUIRED=1 bash scripts/run-tests.sh audit
 bash scripts/pg-test.sh stop "$pg_dir"
 # Suites that start real sandboxes run twice: as root (cgroups, the dedicated sandbox user) and as
-# a normal user (rlimits, user namespaces only).
-sandbox_suites=(containment egress)
+# a normal user (rlimits, user namespaces only). agents installs from the npm registry (the only
+# non-loopback host any test contacts).
+sandbox_suites=(containment egress agents)
 if [ "$(id -u)" = 0 ]; then
   for suite in "${sandbox_suites[@]}"; do run "$suite-root" bash scripts/run-tests.sh "$suite"; done
   id armorer-ci >/dev/null 2>&1 || useradd --create-home --shell /bin/bash armorer-ci
   copy=$(mktemp -d /tmp/armorer-unpriv.XXXXXX)
   cp -a . "$copy/repo" && chown -R armorer-ci: "$copy" && chmod 755 "$copy"
   for suite in "${sandbox_suites[@]}"; do
+    # NODE_EXTRA_CA_CERTS: a TLS-inspecting gateway's CA (CI), which npm needs to reach the registry.
     run "$suite-user" runuser -u armorer-ci -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/home/armorer-ci \
-      LANG=C.UTF-8 bash "$copy/repo/scripts/run-tests.sh" "$suite"
+      LANG=C.UTF-8 ${NODE_EXTRA_CA_CERTS:+NODE_EXTRA_CA_CERTS="$NODE_EXTRA_CA_CERTS"} bash "$copy/repo/scripts/run-tests.sh" "$suite"
   done
   rm -rf "$copy"
 else

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type * as PgTypes from 'pg';
 import { exportStore, openAuditStore, verifyExportFile, verifyStore } from '../../src/audit/index.js';
+import { isoNow } from '../../src/audit/hash.js';
 import { goalLine, machineLine, parseFlags, stats, table } from '../lib/measure.js';
 
 const load = createRequire(import.meta.url);
@@ -55,7 +56,10 @@ const SCHEMA = `CREATE TABLE audit_events (seq INTEGER PRIMARY KEY, time TEXT NO
   kind TEXT NOT NULL, decision TEXT, rule TEXT, reason TEXT, data TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)`;
 const FILLER = 'f'.repeat(64); // the hash columns, same size, not computed
 
-/** The peer: the same rows, the same table and pragmas (WAL, synchronous=FULL), one transaction per W rows; no hashing. */
+/**
+ * The peer: the same rows, the same table and pragmas (WAL, synchronous=FULL), one transaction per
+ * W rows; the time from the same cached clock as the store; data by JSON.stringify; no hashing.
+ */
 function plainSqliteRun(n: number, w: number): number {
   const db = new Database(join(tempHome(), 'plain.db'));
   db.pragma('journal_mode = WAL');
@@ -65,7 +69,7 @@ function plainSqliteRun(n: number, w: number): number {
   const tx = db.transaction((from: number, to: number) => {
     for (let i = from; i < to; i++) {
       const e = input(i);
-      insert.run(i + 1, new Date().toISOString(), e.actor, e.agent, e.kind, e.decision, e.rule, e.reason, JSON.stringify(e.data), FILLER, FILLER);
+      insert.run(i + 1, isoNow(), e.actor, e.agent, e.kind, e.decision, e.rule, e.reason, JSON.stringify(e.data), FILLER, FILLER);
     }
   });
   const t0 = process.hrtime.bigint();
@@ -85,7 +89,7 @@ async function plainPgRun(url: string, n: number, w: number): Promise<number> {
     const cols = Array.from({ length: 11 }, () => [] as unknown[]);
     for (let k = i; k < Math.min(n, i + w); k++) {
       const e = input(k);
-      [k + 1, new Date().toISOString(), e.actor, e.agent, e.kind, e.decision, e.rule, e.reason, JSON.stringify(e.data), FILLER, FILLER]
+      [k + 1, isoNow(), e.actor, e.agent, e.kind, e.decision, e.rule, e.reason, JSON.stringify(e.data), FILLER, FILLER]
         .forEach((v, j) => cols[j]!.push(v));
     }
     await c.query('BEGIN; SET LOCAL synchronous_commit TO on');

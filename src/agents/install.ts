@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { loadConfig } from '../core/config.js';
 import { ArmorerError } from '../core/errors.js';
 import { computeManifest, writeManifest } from './integrity.js';
-import { sandboxedNpmInstall } from './npm-install.js';
+import { sandboxedNpmInstall, sandboxedNpmRebuild } from './npm-install.js';
 import { agentPaths, downloadCache } from './paths.js';
 import { agentPolicyYaml, type PlannedGrant } from './policy.js';
 import { type AgentRecord, type RecipeId, writeRecord } from './record.js';
@@ -35,6 +35,8 @@ export interface InstallPlan {
   /** Things the intent asked for that need more detail (e.g. which IMAP server). */
   needs: string[];
   features: string[];
+  /** Catalog ids of the intent's grants (e.g. openai, telegram): recipes map some to agent settings. */
+  capabilities: string[];
   model: string | null;
   networkMisses: 'deny' | 'ask';
   policyYaml: string;
@@ -49,8 +51,12 @@ export interface InstallIo {
   audit: (kind: string, data: Record<string, unknown>) => Promise<void>;
 }
 
-/** Limits written into every agent policy (the user can edit them). */
-const AGENT_LIMITS = { memory: '2G', pids: 512, cpus: 2 };
+/**
+ * Limits written into every agent policy (the user can edit them). No `cpus`: a limit a policy
+ * states never degrades, and a CPU quota needs a cgroup, so it would stop every run of a user
+ * without one; the default (2 cores, or fewer on a smaller machine) still applies, loudly degraded.
+ */
+const AGENT_LIMITS = { memory: '2G', pids: 512 };
 
 /** Intent -> grants -> policy, without touching the disk: what `--dry-run` and the confirmation show. */
 export async function planInstall(req: InstallRequest): Promise<InstallPlan> {
@@ -78,6 +84,7 @@ export async function planInstall(req: InstallRequest): Promise<InstallPlan> {
     ...(resolved.command && { command: resolved.command }),
     grants, notUnderstood: derived.notUnderstood, negated: derived.negated, needs: derived.needs,
     features: (derived.features ?? []).map((f) => f.capability),
+    capabilities: [...new Set(derived.grants.map((g) => g.capability))],
     model: derived.model.provider, networkMisses: derived.networkMisses, policyYaml,
   };
 }
@@ -107,7 +114,7 @@ export async function performInstall(req: InstallRequest, plan: InstallPlan, io:
     await io.audit('agent.install.start', { recipe: plan.recipe, package: plan.packageSpec, intent: req.intent, grants: plan.grants });
     const rec: AgentRecord = {
       version: 1, name: plan.name, recipe: plan.recipe, intent: req.intent, model: plan.model,
-      installedAt: new Date().toISOString(), features: plan.features,
+      installedAt: new Date().toISOString(), features: plan.features, channels: plan.capabilities,
       ...(plan.command && { command: plan.command }),
     };
     const npm = { armorerHome: req.armorerHome, paths, registry: config.install.registry, cache: downloadCache(req.armorerHome),
@@ -115,7 +122,7 @@ export async function performInstall(req: InstallRequest, plan: InstallPlan, io:
     if (plan.packageSpec && recipe.packageName) {
       const end = io.step(`installing ${plan.packageSpec} in the sandbox (network: ${new URL(config.install.registry).hostname} only)`);
       const t0 = Date.now();
-      await sandboxedNpmInstall({ ...npm, packages: [plan.packageSpec], allowScripts: recipe.allowScripts });
+      await sandboxedNpmInstall({ ...npm, packages: [plan.packageSpec], allowScripts: [] });
       const version = (JSON.parse(readFileSync(join(paths.prefix, 'node_modules', recipe.packageName, 'package.json'), 'utf8')) as { version: string }).version;
       rec.package = { name: recipe.packageName, version };
       end(`${recipe.packageName}@${version} in ${seconds(t0)}`);
@@ -132,6 +139,12 @@ export async function performInstall(req: InstallRequest, plan: InstallPlan, io:
         rec.node = { source: 'registry', version: node.version, path: node.path };
         endNode(`Node ${node.version} in ${seconds(t1)}`);
       }
+    }
+    if (recipe.allowScripts.length > 0) {
+      const endScripts = io.step(`running the install scripts the recipe allows, in the sandbox: ${recipe.allowScripts.join(', ')}`);
+      const t3 = Date.now();
+      await sandboxedNpmRebuild({ ...npm, allowScripts: recipe.allowScripts }, rec.node?.source === 'registry' ? dirname(rec.node.path) : null);
+      endScripts(`done in ${seconds(t3)}`);
     }
     if (recipe.sandboxPort !== null) rec.ports = { sandbox: recipe.sandboxPort, host: await freeLoopbackPort() };
 

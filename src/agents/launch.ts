@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { Writable } from 'node:stream';
 import { writeFileAtomic } from '../core/atomic.js';
 import { ArmorerError } from '../core/errors.js';
 import { processAlive } from '../core/process.js';
@@ -57,10 +58,10 @@ export async function validateInSandbox(ctx: RecipeContext, policyYaml: string, 
   spec.network = { ...spec.network, mode: 'none' };
   const { launchSpec } = await import('../sandbox/launch.js');
   const out: Buffer[] = [];
-  const collect = { write: (b: Buffer | string) => { out.push(Buffer.from(b)); return true; } } as unknown as NodeJS.WritableStream;
+  const collect = new Writable({ write(chunk: Buffer, _enc, done) { out.push(chunk); done(); } });
   const result = await launchSpec({
     spec, grants: policy.grants, armorerHome: ctx.armorerHome, agent: ctx.record.name, notice: io.notice,
-    stdout: collect as never, stderr: collect as never, stdin: 'ignore',
+    stdout: collect, stderr: collect, stdin: 'ignore',
   });
   if (result.exitCode !== 0) {
     throw new ArmorerError('ARMORER_E_INSTALL',

@@ -11,7 +11,7 @@ export interface NpmInstallRequest {
   paths: AgentPaths;
   /** npm specs, e.g. `openclaw@2026.9.6`. */
   packages: string[];
-  /** Packages whose lifecycle scripts may run (afterwards, in the same kind of sandbox). */
+  /** Packages whose lifecycle scripts may run (sandboxedNpmRebuild, in the same kind of sandbox). */
   allowScripts: string[];
   registry: string;
   cache: string;
@@ -60,15 +60,25 @@ export async function sandboxedNpmInstall(r: NpmInstallRequest): Promise<void> {
   if (!existsSync(manifest)) writeFileSync(manifest, `${JSON.stringify({ name: 'armorer-agent', private: true }, null, 2)}\n`);
   const registryHost = new URL(r.registry).hostname;
   const common = ['--prefix', r.paths.prefix, '--registry', r.registry, '--cache', r.cache,
-    '--no-audit', '--no-fund', '--no-update-notifier', '--loglevel=warn'];
+    '--no-audit', '--no-fund', '--no-update-notifier', '--loglevel=error'];
   await runNpm(r, node, [npmCli, 'install', '--ignore-scripts', '--save-exact', ...common, ...r.packages], registryHost);
-  if (r.allowScripts.length > 0) {
-    r.notice(`running the install scripts the recipe allows (sandboxed): ${r.allowScripts.join(', ')}`);
-    await runNpm(r, node, [npmCli, 'rebuild', '--foreground-scripts', ...common, ...r.allowScripts], registryHost);
-  }
 }
 
-async function runNpm(r: NpmInstallRequest, node: string, args: string[], registryHost: string): Promise<void> {
+/**
+ * Runs the lifecycle scripts of the packages a recipe allows, in the same kind of sandbox, with the
+ * agent's own Node first on PATH (a script may need the Node the package declares).
+ */
+export async function sandboxedNpmRebuild(r: Omit<NpmInstallRequest, 'packages'>, nodeBinDir: string | null): Promise<void> {
+  if (r.allowScripts.length === 0) return;
+  const { node, npmCli } = hostNpm();
+  const registryHost = new URL(r.registry).hostname;
+  const common = ['--prefix', r.paths.prefix, '--registry', r.registry, '--cache', r.cache,
+    '--no-audit', '--no-fund', '--no-update-notifier', '--loglevel=error'];
+  await runNpm(r, node, [npmCli, 'rebuild', '--foreground-scripts', ...common, ...r.allowScripts], registryHost, nodeBinDir);
+}
+
+async function runNpm(r: Omit<NpmInstallRequest, 'packages'>, node: string, args: string[], registryHost: string,
+  nodeBinDir: string | null = null): Promise<void> {
   const { parseScope } = await import('../policy/scope.js');
   const { defaultPolicy } = await import('../policy/types.js');
   const { compilePolicy } = await import('../policy/compile.js');
@@ -82,6 +92,7 @@ async function runNpm(r: NpmInstallRequest, node: string, args: string[], regist
     limitFlags: { timeoutSeconds: 1800 },
   });
   spec.env = { ...spec.env, ...npmEnv() };
+  if (nodeBinDir) spec.env['PATH'] = `${nodeBinDir}:${spec.env['PATH'] ?? ''}`;
   const result = await launchSpec({
     spec, grants, armorerHome: r.armorerHome, agent: `install:${r.paths.dir.split('/').pop()}`, notice: r.notice,
     stdout: r.stdout, stderr: r.stderr, stdin: 'ignore',

@@ -194,16 +194,16 @@ function parseLine(text: string): Record<string, unknown> | null {
   }
 }
 
-async function* lines(file: string): AsyncIterable<string> {
+async function* lines(file: string, fix = 'pass the path of a file written by "armorer logs export --format jsonl"'): AsyncIterable<string> {
   const stream = createReadStream(file, { encoding: 'utf8' });
-  const failed = new Promise<never>((_, reject) => stream.once('error', reject));
-  failed.catch(() => {});
+  // readline's iterator rethrows a read error; this listener only keeps it from also being an
+  // unhandled 'error' event.
+  stream.on('error', () => {});
   const rl = createInterface({ input: stream, crlfDelay: Infinity });
   try {
     for await (const line of rl) if (line.length > 0) yield line;
   } catch (e) {
-    throw new ArmorerError('ARMORER_E_AUDIT', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      'pass the path of a file written by "armorer logs export --format jsonl"');
+    throw new ArmorerError('ARMORER_E_USAGE', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, fix);
   } finally {
     rl.close();
     stream.destroy();
@@ -213,7 +213,7 @@ async function* lines(file: string): AsyncIterable<string> {
 /** Checkpoints someone kept apart from the log (`armorer logs checkpoint --json` output, or an export). */
 export async function readCheckpointFile(file: string): Promise<unknown[]> {
   const found: unknown[] = [];
-  for await (const text of lines(file)) {
+  for await (const text of lines(file, 'pass a file written by "armorer logs checkpoint --json" or an export')) {
     const v = parseLine(text);
     if (v && (v['type'] === 'checkpoint' || (v['type'] === undefined && 'signature' in v))) found.push(pickCheckpoint(v));
   }

@@ -111,7 +111,7 @@ export function readPublicKeyFile(file: string): TrustedKey {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw keyError(`cannot read the public key ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw keyError(`cannot read the public key ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, PUBLIC_FIX);
   }
   return publicKeyFromPem(text, file);
 }
@@ -121,9 +121,9 @@ export function publicKeyFromPem(pem: string, source: string): TrustedKey {
   try {
     key = createPublicKey(pem);
   } catch {
-    throw keyError(`${source} is not a PEM public key`);
+    throw keyError(`${source} is not a PEM public key`, PUBLIC_FIX);
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw keyError(`${source} is a ${key.asymmetricKeyType} key, not Ed25519`);
+  if (key.asymmetricKeyType !== 'ed25519') throw keyError(`${source} is a ${key.asymmetricKeyType} key, not Ed25519`, PUBLIC_FIX);
   return trusted(key, source);
 }
 
@@ -170,6 +170,8 @@ function publishOnce(file: string, content: string): void {
     rmSync(tmp, { force: true });
   }
 }
+
+const PUBLIC_FIX = 'pass the audit-ed25519.pub (PEM) of the machine that signed the log';
 
 function keyError(message: string, fix = 'move the file away to have a new key made, or restore it from a backup'): ArmorerError {
   return new ArmorerError('ARMORER_E_AUDIT_KEY', message, fix);

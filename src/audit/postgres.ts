@@ -3,13 +3,13 @@ import type * as PgTypes from 'pg';
 import { ArmorerError } from '../core/errors.js';
 import type { Batch, ChainBackend, Head, RowSource, SourceItem } from './backend.js';
 import { ZERO_HASH } from './hash.js';
-import { EVENT_COLUMNS } from './sqlite.js';
+import { EVENT_COLUMNS } from './sqlite-schema.js';
 import type { AuditQuery, StoredEvent } from './types.js';
 
 // Loaded by Node from node_modules, not bundled (pg refers to the optional pg-native).
 const load = createRequire(import.meta.url);
 
-/** The SQLite schema with PostgreSQL types. `data` is TEXT, not jsonb: the hashed bytes must stay as written. */
+/** The SQLite schema (sqlite-schema.ts) with PostgreSQL types. `data` is TEXT, not jsonb: the hashed bytes must stay as written. */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS audit_events (
   seq BIGINT PRIMARY KEY, time TEXT NOT NULL, actor TEXT NOT NULL, agent TEXT NOT NULL, kind TEXT NOT NULL,
@@ -81,14 +81,12 @@ class PostgresBackend implements ChainBackend {
       // EXCLUSIVE blocks every other writer (and their head reads) but not plain readers. The
       // head is read under the lock, so machines sharing the log extend one chain.
       // synchronous_commit=on: COMMIT returns only once the WAL is flushed (whatever the server default).
-      await client.query(`BEGIN; SET LOCAL synchronous_commit TO on; SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'; ` +
-        'LOCK TABLE audit_events IN EXCLUSIVE MODE');
-      const h = await client.query({
-        text: 'SELECT (SELECT seq FROM audit_events ORDER BY seq DESC LIMIT 1), (SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1), ' +
-          '(SELECT max(seq) FROM audit_checkpoints)',
-        rowMode: 'array',
-      });
-      const [seq, hash, cp] = h.rows[0] as [string | null, string | null, string | null];
+      // One round trip: begin, take the lock, read the head.
+      const results = await client.query(`BEGIN; SET LOCAL synchronous_commit TO on; SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'; ` +
+        'LOCK TABLE audit_events IN EXCLUSIVE MODE; ' +
+        'SELECT (SELECT seq FROM audit_events ORDER BY seq DESC LIMIT 1) AS seq, (SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1) AS hash, ' +
+        '(SELECT max(seq) FROM audit_checkpoints) AS cp') as unknown as PgTypes.QueryResult[];
+      const { seq, hash, cp } = results[results.length - 1]!.rows[0] as { seq: string | null; hash: string | null; cp: string | null };
       const batch = build({ seq: seq === null ? 0 : toSeq(seq), hash: hash ?? ZERO_HASH, checkpointSeq: cp === null ? 0 : toSeq(cp) });
       if (batch.events.length) {
         const cols = Array.from({ length: 11 }, () => [] as unknown[]);

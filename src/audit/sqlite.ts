@@ -7,6 +7,7 @@ import type { Batch, ChainBackend, Head, RowSource, SourceItem } from './backend
 import type { TrustedKey } from './keys.js';
 import { verifySqliteParallel } from './verify-parallel.js';
 import { ZERO_HASH } from './hash.js';
+import { CHECKPOINTS_TABLE, EVENT_COLUMNS, EVENTS_TABLE } from './sqlite-schema.js';
 import type { AuditQuery, StoredEvent, VerifyReport } from './types.js';
 
 // better-sqlite3 is loaded by Node from node_modules, not bundled: its native addon is found
@@ -16,16 +17,7 @@ const load = createRequire(import.meta.url);
 /** How long a writer waits for another process's write transaction before giving up. */
 const BUSY_TIMEOUT_MS = 10_000;
 const SCHEMA_VERSION = 1;
-export const EVENT_COLUMNS = 'seq, time, actor, agent, kind, decision, rule, reason, data, prev_hash, hash';
-
-/** The one schema, the same on PostgreSQL (types aside). */
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS audit_events (
-  seq INTEGER PRIMARY KEY, time TEXT NOT NULL, actor TEXT NOT NULL, agent TEXT NOT NULL, kind TEXT NOT NULL,
-  decision TEXT, rule TEXT, reason TEXT, data TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS audit_checkpoints (
-  seq INTEGER NOT NULL, hash TEXT NOT NULL, time TEXT NOT NULL, key_id TEXT NOT NULL, signature TEXT NOT NULL,
-  PRIMARY KEY (seq, key_id));`;
+const SCHEMA = [EVENTS_TABLE, CHECKPOINTS_TABLE].map((t) => `${t.replace('CREATE TABLE', 'CREATE TABLE IF NOT EXISTS')};`).join('\n');
 
 type Row = [number, string, string, string, string, string | null, string | null, string | null, string, string, string];
 const toEvent = (r: Row): StoredEvent => ({

@@ -10,6 +10,8 @@ export const MAX_QUERY = 10_000;
 
 interface Pending {
   event: PreparedEvent;
+  /** The caller's data object: what `append` resolves with (its canonical text is what was stored). */
+  data: Record<string, unknown>;
   resolve(e: AuditEvent): void;
   reject(e: unknown): void;
 }
@@ -47,7 +49,7 @@ export class ChainStore implements AuditStore {
       return Promise.reject(e);
     }
     return new Promise<AuditEvent>((resolve, reject) => {
-      this.queue.push({ event, resolve, reject });
+      this.queue.push({ event, data: input.data ?? {}, resolve, reject });
       this.schedule();
     });
   }
@@ -123,14 +125,14 @@ export class ChainStore implements AuditStore {
   private async commitBatch(batch: Pending[]): Promise<void> {
     const signer = this.signer!;
     const every = this.opts.checkpointEvery;
-    let written: Batch;
     try {
-      written = await this.backend.commit((head: Head): Batch => {
+      await this.backend.commit((head: Head): Batch => {
         const events = [];
         const checkpoints = [];
         let prev = head.hash;
         let cp = head.checkpointSeq;
         for (let i = 0; i < batch.length; i++) {
+          // Chained in place: if this transaction fails, the next attempt sets seq and hashes again.
           const e = chainEvent(batch[i]!.event, head.seq + i + 1, prev);
           events.push(e);
           prev = e.hash;
@@ -145,7 +147,14 @@ export class ChainStore implements AuditStore {
       for (const p of batch) p.reject(e);
       return;
     }
-    written.events.forEach((e, i) => batch[i]!.resolve({ ...e, data: JSON.parse(e.data) as Record<string, unknown> }));
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i]!;
+      // The stored row becomes the caller's event: its data text swapped for the caller's object
+      // (the same value; not copied, appends are hot).
+      const e = p.event as unknown as AuditEvent;
+      e.data = p.data;
+      p.resolve(e);
+    }
   }
 }
 

@@ -66,7 +66,9 @@ export interface AuditStore {
   /**
    * Resolves once the event is durable: its transaction has committed (SQLite: WAL with
    * synchronous=FULL, so the WAL was fsynced; PostgreSQL: synchronous_commit=on). That is what
-   * "acknowledged" means. Appends made together share one transaction (group commit).
+   * "acknowledged" means. Appends made together share one transaction (group commit). The
+   * event it resolves with carries the caller's own `data` object (stored as its canonical JSON).
+   * Rejects with ARMORER_E_AUDIT if the event is malformed or its transaction failed.
    */
   append(e: AuditInput): Promise<AuditEvent>;
   query(f: AuditQuery): Promise<AuditEvent[]>;

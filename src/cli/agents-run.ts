@@ -61,6 +61,10 @@ export async function runAgentCli(home: string, name: string, args: string[], re
       });
       await audit(name, 'agent.run.end', { exitCode: result.exitCode, signal: result.signal ?? null, durationMs: result.durationMs });
       return result.exitCode;
+    } catch (e) {
+      // A start without an end would read as a run still going: say why it never ran (or broke).
+      await audit(name, 'agent.run.failed', { code: (e as { code?: string }).code ?? null, error: (e as Error).message }).catch(() => {});
+      throw e;
     } finally {
       await sink.close();
     }

@@ -101,11 +101,12 @@ export function registerAgents(program: Command): void {
     .argument('[args...]', 'arguments for the agent, after --')
     .option('--dangerously-redirect <host=ip:port>', 'send a granted host\'s traffic to a loopback server instead (fake model servers for demos and tests)', collect)
     .option('--dangerously-trust-ca <file>', 'trust this CA for upstream TLS too (with --dangerously-redirect)')
-    .passThroughOptions()
     .action(async (name: string, args: string[], f: { dangerouslyRedirect?: string[]; dangerouslyTrustCa?: string }) => {
       const { armorerHome } = await import('../core/paths.js');
       const { runAgentCli } = await import('./agents-run.js');
-      process.exitCode = await runAgentCli(armorerHome(), name, args, f.dangerouslyRedirect ?? [], f.dangerouslyTrustCa);
+      // With passThroughOptions commander keeps the `--` that ends Armorer's options: it is not the agent's.
+      const agentArgs = args[0] === '--' ? args.slice(1) : args;
+      process.exitCode = await runAgentCli(armorerHome(), name, agentArgs, f.dangerouslyRedirect ?? [], f.dangerouslyTrustCa);
     });
 
   program.command('stop')

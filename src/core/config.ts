@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
+import { canonicalIPv6, classifyAddress, neverUpstream } from '../egress/address.js';
 import { ArmorerError } from './errors.js';
 import { loadYaml } from './yaml.js';
 
@@ -87,8 +88,6 @@ export async function loadConfig(home: string): Promise<Config> {
   return cfg;
 }
 
-/** Addresses no name may be let through to, whatever the configuration says. */
-const NEVER_UPSTREAM = /^(127\.|0\.|169\.254\.|::1$|::$|fe80:|fd00:ec2::254$|::ffff:)/i;
 
 function parseEgress(file: string, v: unknown): Config['egress'] {
   const e = v as { privateUpstreams?: unknown };
@@ -106,10 +105,15 @@ function parseEgress(file: string, v: unknown): Config['egress'] {
       if (typeof address !== 'string' || isIP(address) === 0) {
         throw bad(file, `egress.privateUpstreams[${i}].address must be one IP address (no ranges)`);
       }
-      if (NEVER_UPSTREAM.test(address)) {
+      // Classified, not matched as text: 0:0:0:0:0:0:0:1, fe90::1 or 64:ff9b::a9fe:a9fe are
+      // loopback, link-local and metadata too.
+      if (neverUpstream(classifyAddress(address))) {
         throw bad(file, `egress.privateUpstreams[${i}].address ${address} is loopback, link-local (cloud metadata) or unspecified: never allowed`);
       }
-      return { host, address };
+      const extra = Object.keys(u as object).filter((k) => k !== 'host' && k !== 'address');
+      if (extra.length > 0) throw bad(file, `egress.privateUpstreams[${i}] has ${extra.join(', ')}: only host and address are settings`);
+      // The proxy compares the text resolvers return: lowercase, shortest IPv6.
+      return { host, address: isIP(address) === 6 ? canonicalIPv6(address)! : address };
     }),
   };
 }

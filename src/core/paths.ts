@@ -1,10 +1,11 @@
 import { homedir } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 
 /** `$ARMORER_HOME`, else `~/.armorer`. Always absolute. */
 export function armorerHome(env: NodeJS.ProcessEnv = process.env): string {
   const fromEnv = env['ARMORER_HOME'];
-  if (fromEnv && fromEnv.length > 0) return isAbsolute(fromEnv) ? fromEnv : resolve(fromEnv);
+  // Normalised (no trailing /, no . or ..): containment checks on agent and state paths compare text.
+  if (fromEnv && fromEnv.length > 0) return resolve(fromEnv);
   return resolve(homedir(), '.armorer');
 }
 

@@ -78,6 +78,15 @@ export function classifyAddress(ip: string): AddressClass {
 export interface PrivateUpstream { host: string; address: string }
 
 /**
+ * Addresses no configuration may let a name through to: the host itself, its link (where cloud
+ * metadata lives) and the unspecified address, by whatever spelling or embedding reaches them.
+ */
+export function neverUpstream(c: AddressClass): boolean {
+  return c.category === 'loopback' || c.category === 'link-local' || c.category === 'metadata' ||
+    c.category === 'unspecified' || c.category === 'invalid';
+}
+
+/**
  * Picks the first address the proxy may connect to, so the connection is pinned to an address
  * that was checked (never re-resolved). `allowLoopbackUpstream` is the
  * `--dangerously-allow-loopback-upstream` flag for tests and benchmarks: it lets through 127/8 and
@@ -93,7 +102,7 @@ export function guardResolved(
     const c = classifyAddress(a.address);
     if (!c.blocked) return { address: a };
     // Configured by name AND address (egress.privateUpstreams): a mirror or split-horizon DNS.
-    if (c.category !== 'loopback' && privateUpstreams.some((u) => u.host === host && u.address === a.address)) return { address: a };
+    if (!neverUpstream(c) && privateUpstreams.some((u) => u.host === host && u.address === a.address)) return { address: a };
     // Only a direct loopback address: ::ffff:127.0.0.1 is loopback too, but the flag names 127/8 and ::1.
     if (allowLoopbackUpstream && c.category === 'loopback' && c.embeddedIPv4 === undefined) return { address: a };
     first ??= c;

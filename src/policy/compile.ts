@@ -1,4 +1,5 @@
 import { availableParallelism, homedir } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
 import { ArmorerError } from '../core/errors.js';
 import { PRELOAD_PATH, proxyPreload } from '../egress/preload.js';
 import type { LimitName, LimitOrigin, Limits, Mount, SandboxSpec } from '../sandbox/spec.js';
@@ -136,6 +137,13 @@ function checkWorkspace(ws: string, userHome: string, armorerHome: string): void
  */
 function checkAgentDirs(agent: AgentDirs, armorerHome: string, workspace: string, userHome: string): void {
   const agentsRoot = `${armorerHome}/agents`;
+  // The containment checks below compare text, so `agents/x/../../keys` must not reach them.
+  for (const p of [agent.dir, workspace, ...agent.mounts.map((m) => m.source), ...(agent.home ? [agent.home] : []), ...(agent.cache ? [agent.cache] : [])]) {
+    if (!isAbsolute(p) || resolve(p) !== p) {
+      throw new ArmorerError('ARMORER_E_PATH', `${p} is not an absolute path without "." or ".." parts`,
+        'give agent and cache directories as plain absolute paths (e.g. ARMORER_CACHE_DIR=/var/cache/armorer-npm)');
+    }
+  }
   const inside = (p: string, root: string) => p !== root && pathContains(root, p);
   if (!inside(agent.dir, agentsRoot)) {
     throw new ArmorerError('ARMORER_E_PATH', `${agent.dir} is not an agent directory under ${agentsRoot}`, 'this is a bug: report it');

@@ -118,7 +118,20 @@ export const FIXTURES = join(import.meta.dirname, 'fixtures');
 /** A fixture script run by Node with tsx, as its own process. */
 export function spawnFixture(script: string, args: string[]): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', join(FIXTURES, script), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'], cwd: join(import.meta.dirname, '../..'),
+    stdio: ['pipe', 'pipe', 'pipe'], cwd: join(import.meta.dirname, '../..'),
+  });
+}
+
+/** Resolves when the child prints `line` (or rejects if it exits first). */
+export function printed(child: ChildProcess, line: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const onData = (d: Buffer) => {
+      seen += d.toString();
+      if (seen.split('\n').includes(line)) { child.stdout!.off('data', onData); resolve(); }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`the fixture exited (${code}) before printing "${line}"`)));
   });
 }
 

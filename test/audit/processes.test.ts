@@ -1,22 +1,26 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { openAuditStore, verifyStore } from '../../src/audit/index.js';
-import { backends, finished, lines, spawnFixture, withStore } from './helpers.js';
+import { openAuditStore, verifyStore, type AuditEvent } from '../../src/audit/index.js';
+import { backends, finished, lines, printed, spawnFixture, withStore } from './helpers.js';
 
 for (const backend of backends()) {
   describe(`several processes on one ${backend.name} log`, () => {
     test('4 processes x 500 appends at once make 2000 events on one valid chain, signed with one key', () =>
       withStore(backend, async ({ home, url }) => {
-        // A fresh home: the four race to create the signing key too.
-        const children = [1, 2, 3, 4].map((w) => finished(spawnFixture('writer.ts', [home, url, String(w), '500'])));
-        for (const r of await Promise.all(children)) assert.equal(r.code, 0, r.err);
+        // A fresh home: the four race to create the signing key too. Then, all open, they are
+        // told to start together.
+        const children = [1, 2, 3, 4].map((w) => spawnFixture('writer.ts', [home, url, String(w), '500']));
+        const results = children.map((c) => finished(c));
+        await Promise.all(children.map((c) => printed(c, 'ready')));
+        for (const c of children) c.stdin!.end('go\n');
+        for (const r of await Promise.all(results)) assert.equal(r.code, 0, r.err);
         const report = await verifyStore(home, { url });
         assert.equal(report.ok, true, report.problem?.detail);
         assert.equal(report.events, 2000);
         assert.equal(report.keys.length, 1, 'one key, made once');
         assert.ok(report.checkpoints >= 2000 / 100, `a checkpoint at least every 100 events (${report.checkpoints})`);
         const reader = await openAuditStore(home, { url, readOnly: true });
-        const events = [];
+        const events: AuditEvent[] = [];
         for (let after = 0; ;) {
           const page = await reader.query({ afterSeq: after, limit: 1000 });
           if (page.length === 0) break;

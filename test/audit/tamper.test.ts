@@ -3,7 +3,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { canonicalJson } from '../../src/core/canonical-json.js';
 import {
-  checkpointMessage, hashEvent, keyIdOf, openAuditStore, verifyStore, type AuditEvent, type Checkpoint, type ProblemReason,
+  checkpointMessage, hashEvent, headCheckpoint, keyIdOf, openAuditStore, verifyStore, type AuditEvent, type Checkpoint, type ProblemReason,
   type VerifyReport,
 } from '../../src/audit/index.js';
 import { backends, withStore, type StoreContext } from './helpers.js';
@@ -19,20 +19,10 @@ async function makeLog(ctx: StoreContext): Promise<{ events: AuditEvent[]; held:
     }));
   }
   await store.close();
-  // What a careful operator keeps elsewhere: the checkpoint at the head, signed.
-  const reader = await openAuditStore(ctx.home, { url: ctx.url, readOnly: true });
-  await reader.close();
-  const held = { ...(await headCheckpoint(ctx)) };
-  return { events, held };
-}
-
-async function headCheckpoint(ctx: StoreContext): Promise<Checkpoint> {
-  const { exportStore } = await import('../../src/audit/index.js');
-  let text = '';
-  await exportStore(ctx.home, 'jsonl', { write: (s: string) => { text += s; return true; }, once: () => undefined }, { url: ctx.url });
-  const cps = text.trim().split('\n').map((l) => JSON.parse(l) as Checkpoint & { type: string }).filter((l) => l.type === 'checkpoint');
-  const { type: _type, ...last } = cps[cps.length - 1]!;
-  return last;
+  // What a careful operator keeps elsewhere (armorer logs checkpoint): the signed head.
+  const held = await headCheckpoint(ctx.home, { url: ctx.url });
+  assert.equal(held?.seq, 30);
+  return { events, held: held! };
 }
 
 const sqlText = (s: string | null) => (s === null ? 'NULL' : `'${s.replace(/'/g, "''")}'`);
@@ -183,3 +173,29 @@ for (const backend of backends()) {
       }));
   });
 }
+
+describe('tampering only SQLite allows', () => {
+  const sqlite = backends()[0]!;
+
+  test('bytes where text belongs', () =>
+    withStore(sqlite, async (ctx) => {
+      await makeLog(ctx);
+      await ctx.sql("UPDATE audit_events SET actor = X'61726d6f726572' WHERE seq = 4");
+      assertProblem(await verifyBoth(ctx), 4, 'malformed', /actor is not text/);
+    }));
+
+  test('a row before seq 1', () =>
+    withStore(sqlite, async (ctx) => {
+      await makeLog(ctx);
+      await ctx.sql('INSERT INTO audit_events SELECT 0, time, actor, agent, kind, decision, rule, reason, data, prev_hash, hash FROM audit_events WHERE seq = 1');
+      assertProblem(await verifyBoth(ctx), 0, 'malformed', /seq 0 is not a positive integer/);
+    }));
+
+  test('the table rebuilt without its primary key, holding one seq twice', () =>
+    withStore(sqlite, async (ctx) => {
+      await makeLog(ctx);
+      await ctx.sql('CREATE TABLE t2 AS SELECT * FROM audit_events; DROP TABLE audit_events; ALTER TABLE t2 RENAME TO audit_events; ' +
+        'INSERT INTO audit_events SELECT * FROM audit_events WHERE seq = 5;');
+      assertProblem(await verifyBoth(ctx), 5, 'duplicate', /seq 5 appears twice/);
+    }));
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { canonicalJson, CanonicalJsonError } from '../../src/core/canonical-json.js';
+import { canonicalJson, CanonicalJsonError, jsonString } from '../../src/core/canonical-json.js';
 
 /** An IEEE 754 double from its 64-bit pattern, as RFC 8785 Appendix B lists them. */
 function fromBits(hex: string): number {
@@ -99,5 +99,36 @@ describe('canonical JSON (RFC 8785)', () => {
     const v = { when: '2025-01-01T00:00:00.000Z', n: [0.1, -0, 1e21, 5e-7], nested: { b: [true, null], a: 'é\n' } };
     const text = canonicalJson(v);
     assert.equal(canonicalJson(JSON.parse(text)), text);
+  });
+
+  test('quotes every code point, lone surrogates included, exactly as JSON.stringify (its fast path skips it)', () => {
+    const differ: number[] = [];
+    for (let c = 0; c <= 0x10ffff; c++) {
+      const s = `a${String.fromCodePoint(c)}b`;
+      if (jsonString(s) !== JSON.stringify(s)) differ.push(c);
+    }
+    for (let c = 0xd800; c <= 0xdfff; c++) {
+      const s = `a${String.fromCharCode(c)}`;
+      if (jsonString(s) !== JSON.stringify(s)) differ.push(c);
+    }
+    assert.deepEqual(differ, []);
+  });
+
+  test('equals JSON.stringify of the same value with its keys sorted, for values JSON represents exactly', () => {
+    const sortKeys = (v: unknown): unknown => (Array.isArray(v) ? v.map(sortKeys)
+      : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])])) : v);
+    let seed = 7;
+    const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    const gen = (depth: number): unknown => {
+      const r = rnd();
+      if (depth > 3 || r < 0.3) return [null, true, false, rnd() * 1e6 - 5e5, Math.floor(rnd() * 1e15), String.fromCharCode(...Array.from({ length: 6 }, () => Math.floor(rnd() * 0x3000)))][Math.floor(rnd() * 6)];
+      if (r < 0.6) return Array.from({ length: Math.floor(rnd() * 4) }, () => gen(depth + 1));
+      return Object.fromEntries(Array.from({ length: Math.floor(rnd() * 5) }, () => [`k${Math.floor(rnd() * 100)}\u00e9`, gen(depth + 1)]));
+    };
+    for (let i = 0; i < 2000; i++) {
+      const v = gen(0);
+      const text = JSON.stringify(v);
+      if (text !== undefined && !/\\ud[89ab]/.test(text) && !/\\ud[c-f]/.test(text)) assert.equal(canonicalJson(v), JSON.stringify(sortKeys(v)));
+    }
   });
 });

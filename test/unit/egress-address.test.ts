@@ -200,4 +200,44 @@ describe('guardResolved', () => {
     assert.ok('decision' in result);
     assert.equal(result.decision.rule, 'egress.address.loopback');
   });
+  describe('with egress.privateUpstreams', () => {
+    const upstreams = [
+      { host: 'registry.npmjs.org', address: '203.0.113.80' },
+      { host: 'mirror.corp.example', address: 'fd12:3456::7' },
+    ];
+
+    test('lets exactly the configured host through to exactly its address', () => {
+      assert.deepEqual(guardResolved('registry.npmjs.org', [v4('203.0.113.80')], false, upstreams), { address: v4('203.0.113.80') });
+      assert.deepEqual(guardResolved('mirror.corp.example', [v6('fd12:3456::7')], false, upstreams), { address: v6('fd12:3456::7') });
+      // Another blocked address in the same answer is skipped, not connected to.
+      assert.deepEqual(guardResolved('registry.npmjs.org', [v4('10.0.0.1'), v4('203.0.113.80')], false, upstreams), { address: v4('203.0.113.80') });
+    });
+
+    test('the same address for another host, or another address for the host, is still refused', () => {
+      for (const [host, a] of [
+        ['evil.example', v4('203.0.113.80')], ['registry.npmjs.org.evil.example', v4('203.0.113.80')], ['npmjs.org', v4('203.0.113.80')],
+        ['registry.npmjs.org', v4('203.0.113.81')], ['registry.npmjs.org', v4('10.0.0.1')], ['registry.npmjs.org', v6('::ffff:203.0.113.80')],
+        ['mirror.corp.example', v4('203.0.113.80')], ['registry.npmjs.org', v6('fd12:3456::7')],
+      ] as const) {
+        const result = guardResolved(host, [a], false, upstreams);
+        assert.ok('decision' in result, `${host} -> ${a.address} must stay blocked`);
+        assert.equal(result.decision.effect, 'deny');
+        assert.match(result.decision.rule, /^egress\.address\./);
+      }
+    });
+
+    test('never loopback, link-local, metadata or unspecified, even when listed', () => {
+      // config.yaml refuses these; the guard refuses them again for any other caller.
+      for (const address of ['127.0.0.1', '::1', '::ffff:127.0.0.1', '169.254.169.254', '64:ff9b::a9fe:a9fe', 'fe90::1', 'fd00:ec2::254', '0.0.0.0', '::']) {
+        const a = address.includes(':') ? v6(address) : v4(address);
+        const result = guardResolved('registry.npmjs.org', [a], false, [{ host: 'registry.npmjs.org', address }]);
+        assert.ok('decision' in result, `${address} must stay blocked`);
+        assert.equal(result.decision.effect, 'deny');
+      }
+    });
+
+    test('a public address wins over the configured one, as without the setting', () => {
+      assert.deepEqual(guardResolved('registry.npmjs.org', [v4('104.16.1.35'), v4('203.0.113.80')], false, upstreams), { address: v4('104.16.1.35') });
+    });
+  });
 });

@@ -111,6 +111,12 @@ describe('streaming behaviour', () => {
     assert.equal(r.push('ond\n'), '😀😀second\n');
   });
 
+  test('keeps the order when a string follows bytes that ended inside a character', () => {
+    const r = new Redactor(opts);
+    const e = Buffer.from('é', 'utf8');
+    assert.equal(r.push(Buffer.concat([Buffer.from('ok '), e.subarray(0, 1)])) + r.push(' next\n') + r.flush(), 'ok \uFFFD next\n');
+  });
+
   test('counts each marker once, whatever the write sizes', () => {
     const text = `${SECRET} ${GH} ${Buffer.from(SECRET).toString('base64')}\n`.repeat(5);
     for (const size of [1, 3, 17, text.length]) {

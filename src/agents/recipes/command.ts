@@ -38,6 +38,7 @@ export function splitCommand(text: string): string[] {
   }
   if (quote) throw new ArmorerError('ARMORER_E_RECIPE', 'the command has an unclosed quote', 'close the quote');
   if (inWord) out.push(cur);
-  if (out.length === 0) throw new ArmorerError('ARMORER_E_RECIPE', 'the command is empty', 'give --command "program args"');
+  // `""` is one empty word: no program either.
+  if (out.length === 0 || out[0] === '') throw new ArmorerError('ARMORER_E_RECIPE', 'the command is empty', 'give --command "program args"');
   return out;
 }

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ArmorerError } from '../../core/errors.js';
 import { processAlive } from '../../core/process.js';
@@ -74,8 +74,11 @@ export class AclGrants {
       try {
         // Strip every extended ACL (files made during the run inherited some), then put back
         // exactly what was there before.
+        // Files the run removed are gone from the tree: their entries are dropped, not errors.
+        const backup = join(h.key, 'backup.acl');
+        writeFileSync(`${backup}.now`, stillPresent(readFileSync(backup, 'utf8')), { mode: 0o600 });
         execFileSync('/bin/sh', ['-c', 'setfacl -R -b -- "$1" && setfacl --restore="$2"', 'armorer-acl',
-          h.path, join(h.key, 'backup.acl')], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: SYSTEM_PATH } });
+          h.path, `${backup}.now`], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: SYSTEM_PATH } });
       } catch (e) {
         process.stderr.write(`armorer: warning: could not restore the ACLs of ${h.path}: ${stderrOf(e)}\n`);
       }
@@ -129,4 +132,15 @@ function chownBack(root: string, sandboxUid: number): void {
   } catch (e) {
     process.stderr.write(`armorer: warning: could not give files in ${root} back to uid ${owner.uid}: ${stderrOf(e)}\n`);
   }
+}
+
+/** getfacl output without the blocks of files that no longer exist (names are octal-escaped). */
+function stillPresent(backup: string): string {
+  return backup.split(/\n\n+/).filter((block) => {
+    const m = /^# file: (.*)$/m.exec(block);
+    if (!m) return false;
+    const bytes = Buffer.from(m[1]!.replace(/\\([0-7]{3})/g, (_s, o: string) => String.fromCharCode(parseInt(o, 8))), 'latin1');
+    const name = bytes.toString('utf8');
+    return existsSync(name.startsWith('/') ? name : `/${name}`);
+  }).join('\n\n') + '\n\n';
 }

@@ -5,7 +5,7 @@
  *
  * Triggers are found with `indexOf` on a short anchor ("_", "-", "://"...) rather than a
  * character-by-character scan: native search runs at several GB/s, and each hit is checked
- * against the few triggers that have the same character next to that anchor.
+ * only against the triggers that have the same two characters next to that anchor.
  */
 
 export interface Pattern {
@@ -68,7 +68,7 @@ const SLACK_HOOK = '://hooks.slack.com/services/';
 
 export const PATTERNS: readonly Pattern[] = [
   {
-    label: 'aws-access-key-id', triggers: ['AKIA', 'ASIA'], anchor: 'IA',
+    label: 'aws-access-key-id', triggers: ['AKIA', 'ASIA'], anchor: 'A',
     re: /A[KS]IA[A-Z0-9]{16}(?![A-Za-z0-9])/y, partial: /A[KS]IA[A-Z0-9]{0,16}$/y,
     maxLen: 64, notAfter: ALNUM,
   },
@@ -80,7 +80,7 @@ export const PATTERNS: readonly Pattern[] = [
     maxLen: 128,
   },
   {
-    label: 'aws-secret-access-key', triggers: ['SecretAccessKey', 'secretAccessKey'], anchor: 'Key',
+    label: 'aws-secret-access-key', triggers: ['SecretAccessKey', 'secretAccessKey'], anchor: 'A',
     re: /secretAccessKey["']?[ \t]{0,8}[:=][ \t]{0,8}["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/idy, group: 1,
     partial: /secretAccessKey["']?[ \t]{0,8}(?:[:=][ \t]{0,8}["']?[A-Za-z0-9/+]{0,40})?$/iy,
     maxLen: 128,
@@ -131,7 +131,7 @@ export const PATTERNS: readonly Pattern[] = [
     maxLen: 256, notAfter: ALNUM,
   },
   {
-    label: 'google-api-key', triggers: ['AIza'], anchor: 'AIza',
+    label: 'google-api-key', triggers: ['AIza'], anchor: 'A',
     re: /AIza[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])/y, partial: /AIza[A-Za-z0-9_-]{0,35}$/y,
     maxLen: 64, notAfter: ALNUM,
   },

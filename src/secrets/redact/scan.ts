@@ -18,15 +18,20 @@ export interface RedactorOptions {
 interface TriggerRef { text: string; off: number; pattern: Pattern }
 interface Anchor {
   needle: string;
-  /** Triggers equal to the needle. */
+  /** Triggers checked at every hit (none of the current ones: kept for triggers too short to key). */
   exact: TriggerRef[];
-  /** Triggers keyed by the character just before the needle (ASCII code). */
-  before: (TriggerRef[] | undefined)[];
-  /** Triggers that start with the needle, keyed by the character just after it. */
-  after: (TriggerRef[] | undefined)[];
+  /** Triggers keyed by the two ASCII characters just before the needle; `hasBefore` flags the keys. */
+  before: Map<number, TriggerRef[]>;
+  hasBefore: Uint8Array;
+  /** Triggers that start with the needle, keyed by the two ASCII characters just after it. */
+  after: Map<number, TriggerRef[]>;
+  hasAfter: Uint8Array;
   /** Patterns whose trigger precedes this anchor (found with `locate`). */
   located: Pattern[];
 }
+
+/** Two ASCII characters as one small key (-1 when either is not ASCII). */
+const pairKey = (c1: number, c2: number): number => ((c1 | c2) < 128 ? (c1 << 7) | c2 : -1);
 
 export interface Compiled {
   literals: string[];
@@ -62,21 +67,38 @@ export interface ScanState {
 
 function anchorsOf(patterns: readonly Pattern[]): Anchor[] {
   const byNeedle = new Map<string, Anchor>();
+  const add = (map: Map<number, TriggerRef[]>, flags: Uint8Array, key: number, ref: TriggerRef) => {
+    map.set(key, [...(map.get(key) ?? []), ref]);
+    flags[key] = 1;
+  };
   for (const pattern of patterns) {
     let a = byNeedle.get(pattern.anchor);
-    if (!a) byNeedle.set(pattern.anchor, (a = { needle: pattern.anchor, exact: [], before: [], after: [], located: [] }));
+    if (!a) {
+      a = { needle: pattern.anchor, exact: [], located: [], before: new Map(), hasBefore: new Uint8Array(1 << 14),
+        after: new Map(), hasAfter: new Uint8Array(1 << 14) };
+      byNeedle.set(pattern.anchor, a);
+    }
     if (pattern.locate) { a.located.push(pattern); continue; }
     for (const text of pattern.triggers) {
       const off = text.indexOf(pattern.anchor);
       if (off < 0) throw new Error(`pattern ${pattern.label}: anchor "${pattern.anchor}" is not in trigger "${text}"`);
       const ref = { text, off, pattern };
-      const [table, c] = off > 0 ? [a.before, text.charCodeAt(off - 1)]
-        : text.length > pattern.anchor.length ? [a.after, text.charCodeAt(pattern.anchor.length)] : [null, 0];
-      if (!table) a.exact.push(ref);
-      else (table[c] ??= []).push(ref);
+      const end = off + pattern.anchor.length;
+      if (off >= 2) add(a.before, a.hasBefore, pairKey(text.charCodeAt(off - 2), text.charCodeAt(off - 1)), ref);
+      else if (off === 0 && text.length - end >= 2) add(a.after, a.hasAfter, pairKey(text.charCodeAt(end), text.charCodeAt(end + 1)), ref);
+      else a.exact.push(ref);
     }
   }
   return [...byNeedle.values()];
+}
+
+/** Every pattern as an object of one shape, so that the scanner's property reads stay monomorphic. */
+function sameShape(p: Pattern): Pattern {
+  return {
+    label: p.label, triggers: p.triggers, anchor: p.anchor, locate: p.locate, re: p.re, group: p.group,
+    partial: p.partial, maxLen: p.maxLen, notAfter: p.notAfter, delimited: p.delimited, openAfter: p.openAfter,
+    closedBy: p.closedBy, tail: p.tail,
+  };
 }
 
 export function compile(o: RedactorOptions): Compiled {
@@ -95,7 +117,7 @@ export function compile(o: RedactorOptions): Compiled {
     for (const form of encodedForms(s.value)) if (!nameOf.has(form)) nameOf.set(form, s.name);
   }
   const literals = [...nameOf.keys()];
-  const patterns = o.patterns === false ? [] : PATTERNS;
+  const patterns = o.patterns === false ? [] : PATTERNS.map(sameShape);
   const trie = new PrefixTrie([...literals, ...patterns.flatMap((p) => p.triggers)]);
   return {
     literals,
@@ -134,7 +156,7 @@ export function scan(c: Compiled, text: string, st: ScanState, final: boolean): 
       const after = p.openAfter;
       if (after) after.lastIndex = e;
       open = !!after && after.test(text);
-      if (open) hold = e;
+      if (open) hold = Math.min(hold, e);
     }
     if (e > from) out.push({ start: from, end: e, label: p.label, continued: true, forced: open ? p : null });
     else if (open && out[0]) out[0].forced = p;
@@ -186,16 +208,21 @@ export function scan(c: Compiled, text: string, st: ScanState, final: boolean): 
 
   for (const a of c.anchors) {
     const len = a.needle.length;
+    const { exact, before, hasBefore, after, hasAfter, located } = a;
     for (let p = text.indexOf(a.needle); p >= 0; p = text.indexOf(a.needle, p + 1)) {
-      // Most hits (a "-" in a date, a "://" in a plain URL) have no trigger beside them: stay cheap.
-      if (a.exact.length) check(a.exact, p);
-      const before = p > 0 ? a.before[text.charCodeAt(p - 1)] : undefined;
-      if (before) check(before, p);
-      const after = p + len < n ? a.after[text.charCodeAt(p + len)] : undefined;
-      if (after) check(after, p);
-      for (const pattern of a.located) {
-        const t = pattern.locate!(text, p);
-        if (t >= 0) evaluate(t, pattern);
+      // Most hits (a "-" in a date, an "A" in a word) have no trigger beside them: stay cheap.
+      if (exact.length > 0) check(exact, p);
+      if (p >= 2) {
+        const kb = pairKey(text.charCodeAt(p - 2), text.charCodeAt(p - 1));
+        if (kb >= 0 && hasBefore[kb] === 1) check(before.get(kb)!, p);
+      }
+      if (p + len + 1 < n) {
+        const ka = pairKey(text.charCodeAt(p + len), text.charCodeAt(p + len + 1));
+        if (ka >= 0 && hasAfter[ka] === 1) check(after.get(ka)!, p);
+      }
+      for (let k = 0; k < located.length; k++) {
+        const t = located[k]!.locate!(text, p);
+        if (t >= 0) evaluate(t, located[k]!);
       }
     }
   }

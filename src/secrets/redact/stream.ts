@@ -10,7 +10,8 @@ import { compile, scan, type Compiled, type Interval, type RedactorOptions, type
 
 export type { RedactorOptions } from './scan.js';
 
-// Compiling builds indexes over every encoded form of every secret; reuse it for the same options.
+// Compiling builds indexes over every encoded form of every secret; it is reused for the same
+// options object, which is therefore read once: changing its secrets later has no effect.
 const compiledFor = new WeakMap<RedactorOptions, Compiled>();
 function compiled(o: RedactorOptions): Compiled {
   let c = compiledFor.get(o);
@@ -23,6 +24,7 @@ const isHighSurrogate = (c: number): boolean => c >= 0xd800 && c <= 0xdbff;
 export class Redactor {
   private readonly c: Compiled;
   private decoder = new StringDecoder('utf8');
+  private bytesIn = false;
   private held = '';
   private state: ScanState = { prev: -1, carry: null, cont: null };
   private redactions = 0;
@@ -48,18 +50,38 @@ export class Redactor {
 
   /** Redacts what can be decided now and returns it; holds back a possible partial match. */
   push(chunk: string | Buffer): string {
-    const s = typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
+    let s: string;
+    if (typeof chunk !== 'string') {
+      s = this.decoder.write(chunk);
+      this.bytesIn = true;
+    } else if (this.bytesIn) {
+      // A string after bytes: whatever partial character the bytes left is ended first, in order.
+      s = this.decoder.end() + chunk;
+      this.decoder = new StringDecoder('utf8');
+      this.bytesIn = false;
+    } else {
+      s = chunk;
+    }
     if (s.length === 0) return '';
-    return this.run(this.held + s, false);
+    return this.run(this.withHeld(s), false);
   }
 
   /** Ends the stream: decides every held match and returns the rest. The redactor can be reused. */
   flush(): string {
     const rest = this.decoder.end();
-    const out = this.run(this.held + rest, true);
+    const out = this.run(this.withHeld(rest), true);
     this.decoder = new StringDecoder('utf8');
+    this.bytesIn = false;
     this.state = { prev: -1, carry: null, cont: null };
     return out;
+  }
+
+  /**
+   * The held text followed by `s`, as one flat string. `held + s` would make a cons string, which
+   * V8 flattens (copies) on first indexed access far more slowly: a third of the redactor's time.
+   */
+  private withHeld(s: string): string {
+    return this.held.length === 0 ? s : [this.held, s].join('');
   }
 
   private run(text: string, final: boolean): string {
