@@ -26,7 +26,7 @@ export async function startFakeModel(dir: string, host = 'api.openai.com') {
       const text = Buffer.concat(chunks).toString();
       let body: Record<string, unknown> = {};
       try { body = text ? JSON.parse(text) as Record<string, unknown> : {}; } catch { /* logged raw */ }
-      appendFileSync(log, `${JSON.stringify({ time: new Date().toISOString(), method: req.method, path: req.url, authorization: req.headers.authorization ?? null, headers: req.headers, body: text.slice(0, 20000) })}\n`);
+      appendFileSync(log, `${JSON.stringify({ time: new Date().toISOString(), method: req.method, path: req.url, authorization: req.headers.authorization ?? null, headers: req.headers, body: text.slice(0, 1_000_000) })}\n`);
       answer(req.method ?? 'GET', (req.url ?? '/').split('?')[0]!, body, res);
     });
   });

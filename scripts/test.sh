@@ -29,6 +29,9 @@ bash scripts/pg-test.sh stop "$pg_dir"
 sandbox_suites=(containment egress agents)
 if [ "$(id -u)" = 0 ]; then
   for suite in "${sandbox_suites[@]}"; do run "$suite-root" bash scripts/run-tests.sh "$suite"; done
+  # The real OpenClaw end to end (install from the registry, gateway in the sandbox, fake model):
+  # once, as root, the way CI and most single-user hosts run it.
+  run e2e-root bash scripts/run-tests.sh e2e
   id armorer-ci >/dev/null 2>&1 || useradd --create-home --shell /bin/bash armorer-ci
   copy=$(mktemp -d /tmp/armorer-unpriv.XXXXXX)
   cp -a . "$copy/repo" && chown -R armorer-ci: "$copy" && chmod 755 "$copy"
@@ -40,7 +43,7 @@ if [ "$(id -u)" = 0 ]; then
   rm -rf "$copy"
 else
   echo "=== not root: sandbox suites run once, as $(id -un) (CI runs them as root and as a normal user)"
-  for suite in "${sandbox_suites[@]}"; do run "$suite-user" bash scripts/run-tests.sh "$suite"; done
+  for suite in "${sandbox_suites[@]}" e2e; do run "$suite-user" bash scripts/run-tests.sh "$suite"; done
 fi
 
 pass=0; fail=0

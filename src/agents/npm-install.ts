@@ -56,6 +56,8 @@ export async function sandboxedNpmInstall(r: NpmInstallRequest): Promise<void> {
   const { node, npmCli } = hostNpm();
   mkdirSync(r.paths.prefix, { recursive: true, mode: 0o755 });
   mkdirSync(r.cache, { recursive: true, mode: 0o700 });
+  // The containment checks compare paths: compare the real one, not a symlink to somewhere else.
+  r = { ...r, cache: realpathSync(r.cache) };
   const manifest = `${r.paths.prefix}/package.json`;
   if (!existsSync(manifest)) writeFileSync(manifest, `${JSON.stringify({ name: 'armorer-agent', private: true }, null, 2)}\n`);
   const registryHost = new URL(r.registry).hostname;
@@ -68,8 +70,9 @@ export async function sandboxedNpmInstall(r: NpmInstallRequest): Promise<void> {
  * Runs the lifecycle scripts of the packages a recipe allows, in the same kind of sandbox, with the
  * agent's own Node first on PATH (a script may need the Node the package declares).
  */
-export async function sandboxedNpmRebuild(r: Omit<NpmInstallRequest, 'packages'>, nodeBinDir: string | null): Promise<void> {
-  if (r.allowScripts.length === 0) return;
+export async function sandboxedNpmRebuild(req: Omit<NpmInstallRequest, 'packages'>, nodeBinDir: string | null): Promise<void> {
+  if (req.allowScripts.length === 0) return;
+  const r = { ...req, cache: realpathSync(req.cache) };
   const { node, npmCli } = hostNpm();
   const registryHost = new URL(r.registry).hostname;
   const common = ['--prefix', r.paths.prefix, '--registry', r.registry, '--cache', r.cache,

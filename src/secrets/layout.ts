@@ -83,14 +83,7 @@ export function readStoreFile(path: string, kind: keyof typeof MAX_BYTES): Uint8
       throw storeError(`${path} is ${st.size} bytes, more than a ${kind} file can be (${MAX_BYTES[kind]})`,
         'restore it from a backup; Armorer did not change it');
     }
-    const buf = Buffer.alloc(st.size);
-    let off = 0;
-    while (off < buf.length) {
-      const n = readSync(fd, buf, off, buf.length - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    return buf.subarray(0, off);
+    return readUpTo(fd, st.size);
   } finally {
     closeSync(fd);
   }
@@ -123,4 +116,16 @@ function checkOwnerAndMode(path: string, uid: number, mode: number, chmod: strin
 
 export function storeError(message: string, fix: string): ArmorerError {
   return new ArmorerError('ARMORER_E_SECRETS_STORE', message, fix);
+}
+
+/** Reads up to `size` bytes from the start of an open file (fewer if it shrank meanwhile). */
+export function readUpTo(fd: number, size: number): Buffer {
+  const buf = Buffer.alloc(size);
+  let off = 0;
+  while (off < buf.length) {
+    const n = readSync(fd, buf, off, buf.length - off, off);
+    if (n === 0) break;
+    off += n;
+  }
+  return buf.subarray(0, off);
 }

@@ -7,8 +7,9 @@
  * With none of these, refuse: a store that opens without its passphrase protects nothing.
  * The passphrase is never logged or put in an error message.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { ArmorerError } from '../core/errors.js';
+import { readUpTo } from './layout.js';
 import { askHidden } from './prompt.js';
 
 export type PassphraseSource = 'file' | 'env' | 'prompt';
@@ -77,14 +78,7 @@ export function readPassphraseFile(path: string): string {
     if (me !== undefined && st.uid !== me) throw fail(`belongs to uid ${st.uid}, not to you (uid ${me})`, `chown ${me} ${path}`);
     if ((st.mode & 0o077) !== 0) throw fail(`is accessible to other users (mode ${(st.mode & 0o777).toString(8)})`, `chmod 600 ${path}`);
     if (st.size > MAX_FILE_BYTES) throw fail(`is larger than ${MAX_FILE_BYTES} bytes`, 'put only the passphrase in it');
-    const buf = Buffer.alloc(st.size);
-    let off = 0;
-    while (off < buf.length) {
-      const n = readSync(fd, buf, off, buf.length - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    const text = buf.subarray(0, off).toString('utf8').replace(/\r?\n$/, '');
+    const text = readUpTo(fd, st.size).toString('utf8').replace(/\r?\n$/, '');
     if (text === '') throw fail('is empty', 'write the passphrase into it');
     return text;
   } finally {

@@ -9,16 +9,17 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startFakeModel } from '../../scripts/fake-model.js';
+import { chatTurn } from '../../src/agents/openclaw/chat.js';
+import { FAKE_REPLY, startFakeModel } from '../../scripts/fake-model.js';
 import { writeRegistryConfig } from '../lib/registry.js';
 import { tempDirs } from '../lib/temp.js';
 
 const MAIN = join(import.meta.dirname, '../../dist/cli/main.js');
 const { tempDir, cleanup } = tempDirs('armorer-e2e');
-const CACHE = process.env['ARMORER_CACHE_DIR'] ?? '/var/tmp/armorer-test-npm-cache';
+const CACHE = process.env['ARMORER_E2E_CACHE_DIR'] ?? '/var/tmp/armorer-e2e-npm-cache';
 /** The "real" key: the fake server must receive it, the sandbox must never hold it. */
 const REAL_KEY = `sk-proj-E2E${randomBytes(18).toString('hex')}`;
 
@@ -118,6 +119,41 @@ describe('OpenClaw under Armorer', () => {
     const grep = spawnSync('grep', ['-rlF', REAL_KEY, join(home, 'agents/openclaw')], { encoding: 'utf8' });
     assert.equal(grep.stdout, '', `files holding the key: ${grep.stdout}`);
   });
-});
 
-export { existsSync };
+  test('one chat turn through the gateway reaches the fake model with the real key, added on the host', async () => {
+    const cfg = JSON.parse(readFileSync(join(home, 'agents/openclaw/home/.openclaw/openclaw.json'), 'utf8')) as { gateway: { auth: { token: string } } };
+    const rec = JSON.parse(readFileSync(join(home, 'agents/openclaw/agent.json'), 'utf8')) as { ports: { host: number } };
+    const turn = await chatTurn(rec.ports.host, cfg.gateway.auth.token, 'Hello from the end-to-end test', 120_000);
+    assert.equal(turn.reply, FAKE_REPLY);
+    const requests = readFileSync(fake.log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { path: string; authorization: string | null; body: string });
+    const chat = requests.filter((r) => r.path === '/v1/chat/completions' && r.body.includes('Hello from the end-to-end test'));
+    assert.ok(chat.length >= 1, `the fake model saw the turn: ${requests.map((r) => r.path).join(', ')}`);
+    assert.equal(chat[0]!.authorization, `Bearer ${REAL_KEY}`, 'the broker put the real key on the request');
+    assert.ok(!chat[0]!.body.includes(REAL_KEY));
+  });
+
+  test('the gateway cannot reach a host outside its policy, and the denial is in the audit log', () => {
+    // OpenClaw asks the hosted plugin catalog (clawhub.ai) at start, with no setting to stop it.
+    const r = armorer(['logs', '--agent', 'openclaw', '--json']);
+    assert.equal(r.code, 0, r.err);
+    const events = r.out.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; decision: string; data: { host: string } });
+    const denied = events.filter((e) => e.kind === 'egress.denied');
+    assert.ok(denied.length >= 1, 'a denied connection was audited');
+    assert.ok(denied.every((e) => e.decision === 'deny' && e.data.host !== 'api.openai.com'));
+    assert.ok(events.some((e) => e.kind === 'egress.connection' && e.data.host === 'api.openai.com'), 'the granted host was reached');
+  });
+
+  test('stop ends the sandbox; the audit log verifies', async () => {
+    const stop = armorer(['stop', 'openclaw']);
+    assert.equal(stop.code, 0, stop.err);
+    await new Promise((r) => { if (gateway!.exitCode !== null) r(null); else gateway!.once('exit', r); });
+    assert.notEqual(gateway!.exitCode, null);
+    const leftovers = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(join(home, 'agents/openclaw')); } catch { return false; }
+    });
+    assert.deepEqual(leftovers, [], 'no process of the agent is left');
+    const verify = armorer(['logs', 'verify']);
+    assert.equal(verify.code, 0, verify.out + verify.err);
+    assert.match(verify.out + verify.err, /OK/);
+  });
+});
