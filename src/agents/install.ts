@@ -22,6 +22,8 @@ export interface InstallRequest {
   command?: string;
   name?: string;
   model?: string;
+  /** `--assist`: let the configured LLM pick catalog entries for words the catalog did not match. */
+  assist?: boolean;
 }
 
 export interface InstallPlan {
@@ -67,7 +69,8 @@ export async function planInstall(req: InstallRequest): Promise<InstallPlan> {
   });
   const { loadCatalog, deriveIntent } = await import('../intent/index.js');
   const catalog = await loadCatalog(req.armorerHome);
-  const derived = deriveIntent(req.intent, catalog, req.model !== undefined ? { model: req.model } : {});
+  const deriveOpts = req.model !== undefined ? { model: req.model } : {};
+  const derived = req.assist ? await assisted(req, catalog, deriveOpts) : deriveIntent(req.intent, catalog, deriveOpts);
   const { parseScope } = await import('../policy/scope.js');
   const grants: PlannedGrant[] = derived.grants.map((g) => ({ scope: g.scope, because: g.because, origin: 'intent' as const, reason: g.reason }));
   for (const s of req.scopes) {
@@ -190,4 +193,28 @@ export function freeLoopbackPort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * `--assist`: the configured endpoint sees the intent and the words the catalog did not match,
+ * and may only answer with catalog ids and phrases of the text; its key comes from the store and
+ * stays in this host process (no sandbox is involved in planning).
+ */
+async function assisted(req: InstallRequest, catalog: Awaited<ReturnType<typeof import('../intent/index.js')['loadCatalog']>>,
+  derive: { model?: string }) {
+  const cfg = (await loadConfig(req.armorerHome)).intent.assist;
+  if (!cfg) {
+    throw new ArmorerError('ARMORER_E_CONFIG', '--assist needs an assistant configured in config.yaml',
+      'add intent: { assist: { endpoint: https://api.openai.com/v1, model: gpt-4o-mini, secret: OPENAI_API_KEY } } (see docs/configuration.md)');
+  }
+  let apiKey: string | undefined;
+  if (cfg.secret) {
+    const { openSecretSource } = await import('../secrets/index.js');
+    apiKey = await (await openSecretSource(req.armorerHome)).get(cfg.secret);
+    if (apiKey === undefined) {
+      throw new ArmorerError('ARMORER_E_SECRET', `the assistant's secret ${cfg.secret} is not set`, `armorer secrets set ${cfg.secret}`);
+    }
+  }
+  const { assistIntent } = await import('../intent/index.js');
+  return assistIntent(req.intent, catalog, { endpoint: cfg.endpoint, model: cfg.model, derive, ...(apiKey !== undefined && { apiKey }) });
 }

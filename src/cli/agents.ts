@@ -3,7 +3,7 @@ import { collect } from './options.js';
 
 interface InstallFlags {
   intent?: string; yes?: boolean; dryRun?: boolean; json?: boolean; scope?: string[]; version?: string;
-  command?: string; name?: string; model?: string;
+  command?: string; name?: string; model?: string; assist?: boolean;
 }
 
 const notice = (line: string) => process.stderr.write(`armorer: ${line}\n`);
@@ -21,6 +21,7 @@ export function registerAgents(program: Command): void {
     .option('--command <cmdline>', 'install an existing program (no download): the command line to run')
     .option('--name <name>', 'the agent\'s name (default: from the recipe)')
     .option('--model <provider>', 'the model provider when the intent names none (e.g. openai, anthropic)')
+    .option('--assist', 'let the LLM configured in config.yaml (intent.assist) map words the catalog did not understand to catalog entries')
     .action(async (agent: string, f: InstallFlags) => {
       const { armorerHome } = await import('../core/paths.js');
       const { planInstall, performInstall } = await import('../agents/install.js');
@@ -30,6 +31,7 @@ export function registerAgents(program: Command): void {
         armorerHome: home, agent, intent: f.intent!, scopes: f.scope ?? [],
         ...(f.version !== undefined && { version: f.version }), ...(f.command !== undefined && { command: f.command }),
         ...(f.name !== undefined && { name: f.name }), ...(f.model !== undefined && { model: f.model }),
+        ...(f.assist === true && { assist: true }),
       };
       const plan = await planInstall(req);
       if (f.json) process.stdout.write(`${JSON.stringify(await planJson(plan), null, 2)}\n`);

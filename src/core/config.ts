@@ -11,6 +11,8 @@ export interface Config {
   install: { registry: string };
   /** `store`: `sqlite` ($ARMORER_HOME/audit.db) or a postgres:// URL. */
   audit: { store: string; checkpointEvery: number };
+  /** `install --assist`: an OpenAI-compatible endpoint that may only pick intent catalog entries. */
+  intent: { assist: { endpoint: string; model: string; secret: string | null } | null };
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -18,6 +20,7 @@ export const DEFAULT_CONFIG: Config = {
   egress: { privateUpstreams: [] },
   install: { registry: 'https://registry.npmjs.org/' },
   audit: { store: 'sqlite', checkpointEvery: 1000 },
+  intent: { assist: null },
 };
 
 export const CONFIG_TEMPLATE = `# Armorer configuration. Lines starting with # are comments; edit freely:
@@ -85,6 +88,7 @@ export async function loadConfig(home: string): Promise<Config> {
   if (d.egress !== undefined) cfg.egress = parseEgress(file, d.egress);
   if (d.install !== undefined) cfg.install = parseInstall(file, d.install);
   if ((doc as { audit?: unknown }).audit !== undefined) cfg.audit = parseAudit(file, (doc as { audit?: unknown }).audit);
+  if ((doc as { intent?: unknown }).intent !== undefined) cfg.intent = parseIntent(file, (doc as { intent?: unknown }).intent);
   return cfg;
 }
 
@@ -132,6 +136,24 @@ function parseInstall(file: string, v: unknown): Config['install'] {
     throw bad(file, 'install.registry must be an https:// URL without credentials');
   }
   return { registry: url.href.endsWith('/') ? url.href : `${url.href}/` };
+}
+
+function parseIntent(file: string, v: unknown): Config['intent'] {
+  const a = (v as { assist?: { endpoint?: unknown; model?: unknown; secret?: unknown } } | null)?.assist;
+  if (typeof v !== 'object' || v === null || Object.keys(v).some((k) => k !== 'assist') || typeof a !== 'object' || a === null) {
+    throw bad(file, 'intent may only hold assist: { endpoint, model, secret }');
+  }
+  let url: URL;
+  try { url = new URL(String(a.endpoint)); } catch { throw bad(file, `intent.assist.endpoint "${String(a.endpoint)}" is not a URL`); }
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  if ((url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) || url.username || url.password) {
+    throw bad(file, 'intent.assist.endpoint must be https:// (or http:// on loopback) without credentials in it');
+  }
+  if (typeof a.model !== 'string' || !a.model) throw bad(file, 'intent.assist.model must name a model');
+  if (a.secret !== undefined && (typeof a.secret !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(a.secret))) {
+    throw bad(file, 'intent.assist.secret must be the name of a secret in the store (e.g. OPENAI_API_KEY)');
+  }
+  return { assist: { endpoint: url.href.replace(/\/$/, ''), model: a.model, secret: (a.secret as string | undefined) ?? null } };
 }
 
 function parseAudit(file: string, v: unknown): Config['audit'] {

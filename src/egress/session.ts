@@ -13,7 +13,8 @@ import { EgressProxy } from './proxy.js';
 import { publishPorts, type PublishMapping } from './publish.js';
 import { systemResolver } from './resolver.js';
 import { rulesFromScopes } from './rules.js';
-import type { Approver, EventSink, Resolver } from './types.js';
+import type { Approver, EgressEvent, EventSink, Resolver } from './types.js';
+import { redactString } from '../secrets/redact/index.js';
 
 export interface EgressSessionOptions {
   agent: string;
@@ -60,12 +61,19 @@ export async function startEgress(o: EgressSessionOptions): Promise<EgressSessio
       if (e.kind !== 'egress.connection') o.notice(`blocked ${e.method} ${e.host}:${e.port}: ${e.decision.reason} [${e.decision.rule}]`);
     },
   };
-  const sink: EventSink = { write: (e) => { log.write(e); terminal.write(e); } };
+  // An agent can put a secret where Armorer records it (a host name it asks for, which the
+  // denial's reason repeats): events pass the redactor, with this run's secret values, first.
+  const known: { name: string; value: string }[] = [];
+  let redact: ((text: string) => string) | null = null;
+  const clean = (e: EgressEvent): EgressEvent => {
+    redact ??= makeRedact(known);
+    return { ...e, host: redact(e.host), decision: { ...e.decision, reason: redact(e.decision.reason) } };
+  };
+  const sink: EventSink = { write: (e) => { const c = clean(e); log.write(c); terminal.write(c); } };
   const secretNames = o.grants.flatMap((g) => g.scope.kind === 'secrets.access' ? [g.scope.name] : []);
   let secrets: SecretSource = { get: async () => undefined, names: async () => [] };
   let creds: Awaited<ReturnType<typeof prepareCredentials>>;
   let injected: Record<string, string> = {};
-  const known: { name: string; value: string }[] = [];
   try {
     // The store is unlocked (and its passphrase asked for) only when a grant names a secret.
     if (o.secrets) secrets = o.secrets;
@@ -74,6 +82,7 @@ export async function startEgress(o: EgressSessionOptions): Promise<EgressSessio
       const value = await secrets.get(name);
       if (value !== undefined) known.push({ name, value });
     }
+    redact = makeRedact(known);
     if (secretNames.length > 0) {
       const { injectedEnv, injectWarning } = await import('../secrets/index.js');
       injected = await injectedEnv(secrets, secretNames);
@@ -141,4 +150,10 @@ async function openOwnAudit(home: string, agent: string) {
       }
     },
   };
+}
+
+/** Whole-string redaction with one options object (the redactor indexes it once). */
+function makeRedact(secrets: { name: string; value: string }[]): (text: string) => string {
+  const opts = { secrets };
+  return (text) => redactString(text, opts);
 }

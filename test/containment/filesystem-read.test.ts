@@ -7,7 +7,7 @@ import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, sym
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cleanup, sh, tempDir, workspace } from './helpers.js';
+import { armorer, armorerHome, cleanup, sh, tempDir, workspace } from './helpers.js';
 
 after(cleanup);
 
@@ -141,6 +141,26 @@ describe('host secrets on well-known paths', () => {
     assert.match(r.stderr, /ls: cannot access '\/root': No such file or directory/);
     if (home !== '/root') assert.match(r.stderr, new RegExp(`ls: cannot access '${home}': No such file or directory`));
     assert.equal(r.stdout, 'agent\n', '/home holds only the private sandbox HOME');
+  });
+
+  test('Armorer\'s own state (audit log, signing keys, secrets store, CA) is not there, even by exact path', async () => {
+    const state = armorerHome();
+    const init = await armorer(['init']);
+    assert.equal(init.code, 0, init.stderr);
+    // A run with egress opens the audit log, so audit.db exists on the host during and after it.
+    const first = await sh(ws, 'true', { flags: ['--allow', 'net.outbound:example.invalid'] });
+    assert.equal(first.code, 0, first.stderr);
+    const paths = ['audit.db', 'keys', 'keys/audit-ed25519.key', 'keys/ca', 'secrets', 'config.yaml', ''].map((p) => join(state, p));
+    for (const p of paths) assert.ok(existsSync(p), `${p} exists on the host (control)`);
+    const r = await sh(ws, paths.map((p) => `ls -d '${p}'`).join('; '));
+    for (const p of paths) assert.ok(r.stderr.includes(`ls: cannot access '${p}': No such file or directory`), `${p} is visible: ${r.stdout}${r.stderr}`);
+  });
+
+  test('a grant naming Armorer\'s own state is refused before anything runs', async () => {
+    const r = await sh(ws, 'echo ran', { flags: ['--allow', `files.read:${join(armorerHome(), 'keys')}`] });
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /ARMORER_E_PATH/);
+    assert.doesNotMatch(r.stdout, /ran/);
   });
 
   test('a sibling directory sharing the workspace\'s name as a prefix is invisible', async () => {

@@ -29,7 +29,7 @@ export function workspace(parent?: string, name = 'ws'): string {
 
 let home: string | undefined;
 /** Armorer's own state for this test process, never the caller's ~/.armorer. */
-function armorerHome(): string {
+export function armorerHome(): string {
   home ??= tempDir('home');
   return home;
 }
