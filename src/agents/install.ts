@@ -125,15 +125,22 @@ export async function performInstall(req: InstallRequest, plan: InstallPlan, io:
     if (plan.packageSpec && recipe.packageName) {
       const end = io.step(`installing ${plan.packageSpec} in the sandbox (network: ${new URL(config.install.registry).hostname} only)`);
       const t0 = Date.now();
-      await sandboxedNpmInstall({ ...npm, packages: [plan.packageSpec], allowScripts: [] });
+      // A recipe that knows its pinned version's Node range gets the runtime in the same npm run.
+      const known = recipe.nodeRange && plan.packageSpec === `${recipe.packageName}@${recipe.pinnedVersion}` ? chooseRuntime(recipe.nodeRange) : null;
+      const extra = known?.kind === 'registry' ? [known.spec] : [];
+      await sandboxedNpmInstall({ ...npm, packages: [plan.packageSpec, ...extra], allowScripts: [] });
       const version = (JSON.parse(readFileSync(join(paths.prefix, 'node_modules', recipe.packageName, 'package.json'), 'utf8')) as { version: string }).version;
       rec.package = { name: recipe.packageName, version };
-      end(`${recipe.packageName}@${version} in ${seconds(t0)}`);
+      end(`${recipe.packageName}@${version}${extra.length ? ` and ${extra.join(', ')}` : ''} in ${seconds(t0)}`);
 
       const range = enginesOf(paths.prefix, recipe.packageName);
       const choice = chooseRuntime(range);
       if (choice.kind === 'host') {
         rec.node = { source: 'host', version: choice.version, path: choice.path };
+      } else if (extra.includes(choice.spec)) {
+        const node = registryNode(paths.prefix, range!);
+        rec.node = { source: 'registry', version: node.version, path: node.path };
+        io.notice(`the agent needs Node ${range}; this host has ${process.version}: using Node ${node.version} from ${choice.spec}`);
       } else {
         const endNode = io.step(`the agent needs Node ${range}; this host has ${process.version}: installing ${choice.spec} from the registry`);
         const t1 = Date.now();

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileAtomic } from '../../core/atomic.js';
 import { ArmorerError } from '../../core/errors.js';
 import { SANDBOX_HOME } from '../../policy/system-view.js';
-import { hardenedOpenClawConfig, OPENCLAW_CHANNELS, OPENCLAW_VERSION } from '../openclaw/config.js';
+import { hardenedOpenClawConfig, OPENCLAW_CHANNELS, OPENCLAW_NODE_RANGE, OPENCLAW_VERSION } from '../openclaw/config.js';
 import { gatewayHealth } from '../openclaw/health.js';
 import { nodeOf } from './npm.js';
 import type { Recipe, RecipeContext } from './types.js';
@@ -59,7 +59,7 @@ function env(_ctx: RecipeContext): Record<string, string> {
 }
 
 export const openclawRecipe: Recipe = {
-  id: 'openclaw', packageName: 'openclaw', pinnedVersion: OPENCLAW_VERSION,
+  id: 'openclaw', packageName: 'openclaw', pinnedVersion: OPENCLAW_VERSION, nodeRange: OPENCLAW_NODE_RANGE,
   // Its postinstall finishes the bundled plugins; without it the read-only prefix refuses to start.
   allowScripts: ['openclaw'], sandboxPort: GATEWAY_PORT,
   configure: async (ctx) => {

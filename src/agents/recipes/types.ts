@@ -35,6 +35,8 @@ export interface Recipe {
   packageName: string | null;
   /** The known-good version installed when --version is not given (null: the registry's latest, recorded exactly). */
   pinnedVersion: string | null;
+  /** `engines.node` of the pinned version, when known ahead: its runtime is installed in the same npm run. */
+  nodeRange?: string;
   /** Packages whose lifecycle scripts may run, sandboxed. */
   allowScripts: string[];
   /** The agent's UI or gateway port inside the sandbox, if it serves one. */
