@@ -60,10 +60,7 @@ export async function sandboxedNpmInstall(r: NpmInstallRequest): Promise<void> {
   r = { ...r, cache: realpathSync(r.cache) };
   const manifest = `${r.paths.prefix}/package.json`;
   if (!existsSync(manifest)) writeFileSync(manifest, `${JSON.stringify({ name: 'armorer-agent', private: true }, null, 2)}\n`);
-  const registryHost = new URL(r.registry).hostname;
-  const common = ['--prefix', r.paths.prefix, '--registry', r.registry, '--cache', r.cache,
-    '--no-audit', '--no-fund', '--no-update-notifier', '--loglevel=error'];
-  await runNpm(r, node, [npmCli, 'install', '--ignore-scripts', '--save-exact', ...common, ...r.packages], registryHost);
+  await runNpm(r, [npmCli, 'install', '--ignore-scripts', '--save-exact', ...r.packages], node);
 }
 
 /**
@@ -72,16 +69,16 @@ export async function sandboxedNpmInstall(r: NpmInstallRequest): Promise<void> {
  */
 export async function sandboxedNpmRebuild(req: Omit<NpmInstallRequest, 'packages'>, nodeBinDir: string | null): Promise<void> {
   if (req.allowScripts.length === 0) return;
-  const r = { ...req, cache: realpathSync(req.cache) };
   const { node, npmCli } = hostNpm();
-  const registryHost = new URL(r.registry).hostname;
-  const common = ['--prefix', r.paths.prefix, '--registry', r.registry, '--cache', r.cache,
-    '--no-audit', '--no-fund', '--no-update-notifier', '--loglevel=error'];
-  await runNpm(r, node, [npmCli, 'rebuild', '--foreground-scripts', ...common, ...r.allowScripts], registryHost, nodeBinDir);
+  await runNpm({ ...req, cache: realpathSync(req.cache) }, [npmCli, 'rebuild', '--foreground-scripts', ...req.allowScripts], node, nodeBinDir);
 }
 
-async function runNpm(r: Omit<NpmInstallRequest, 'packages'>, node: string, args: string[], registryHost: string,
+/** One npm command in the install sandbox: `npmArgs` plus the prefix, registry and cache settings. */
+async function runNpm(r: Omit<NpmInstallRequest, 'packages'>, npmArgs: string[], node: string,
   nodeBinDir: string | null = null): Promise<void> {
+  const registryHost = new URL(r.registry).hostname;
+  const args = [...npmArgs, '--prefix', r.paths.prefix, '--registry', r.registry, '--cache', r.cache,
+    '--no-audit', '--no-fund', '--no-update-notifier', '--loglevel=error'];
   const { parseScope } = await import('../policy/scope.js');
   const { defaultPolicy } = await import('../policy/types.js');
   const { compilePolicy } = await import('../policy/compile.js');

@@ -18,7 +18,7 @@ for (const backend of backends()) {
       withStore(backend, async ({ home, url }) => {
         const store = await openAuditStore(home, { url });
         const sink = new AuditSink(store, 'slackbot');
-        sink.write(event('api.example.com', true, '93.184.216.34'));
+        sink.write(event('api.example.com', true, '198.51.100.7'));
         sink.write(event('evil.test', false));
         await sink.close();
         const events = await store.query({});
@@ -27,7 +27,7 @@ for (const backend of backends()) {
           {
             actor: 'armorer', agent: 'slackbot', kind: 'egress.connection', decision: 'allow', rule: 'net.outbound:api.example.com',
             reason: 'granted for "post to Slack"',
-            data: { host: 'api.example.com', port: 443, address: '93.184.216.34', method: 'CONNECT', bytesUp: 812, bytesDown: 5123, durationMs: 12 },
+            data: { host: 'api.example.com', port: 443, address: '198.51.100.7', method: 'CONNECT', bytesUp: 812, bytesDown: 5123, durationMs: 12 },
           },
           {
             actor: 'armorer', agent: 'slackbot', kind: 'egress.denied', decision: 'deny', rule: 'egress.unlisted',
