@@ -8,7 +8,8 @@
  * Prints one JSON line {"port", "ca"} on stdout when ready. Answers every prompt with a fixed text.
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
-import { createServer, type ServerResponse } from 'node:https';
+import type { ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
 import { join } from 'node:path';
 import { ensureCa, leafFor } from '../src/egress/ca.js';
 

@@ -15,6 +15,8 @@ run() { # name, command...
   [ "$rc" = 0 ] || { echo "=== $name FAILED (exit $rc)"; status=1; }
 }
 
+# Tests, benchmarks and scripts are type-checked too (the build checks src only).
+run typecheck npx --no-install tsc -p tsconfig.test.json
 run unit bash scripts/run-tests.sh unit
 # The audit suite runs every test against SQLite and against a throwaway PostgreSQL (Debian's
 # binaries, 127.0.0.1 only). ARMORER_TEST_PG_REQUIRED=1: if PostgreSQL did not start, the suite

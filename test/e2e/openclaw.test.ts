@@ -88,13 +88,14 @@ describe('OpenClaw under Armorer', () => {
       '--dangerously-redirect', `api.openai.com=127.0.0.1:${fake.port}`, '--dangerously-trust-ca', fake.caFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     gateway.stderr!.on('data', (b: Buffer) => { gatewayErr += b.toString(); });
     gateway.stdout!.resume();
-    let status: { running: boolean; health: { ok: boolean; checks: { name: string; ok: boolean; detail: string }[] } | null; url: string } | null = null;
+    type Status = { running: boolean; health: { ok: boolean; checks: { name: string; ok: boolean; detail: string }[] } | null; url: string };
+    let status = null as Status | null;
     for (let i = 0; i < 90; i++) {
       await new Promise((r) => setTimeout(r, 2000));
       assert.equal(gateway.exitCode, null, `armorer run exited early:\n${gatewayErr.slice(-3000)}`);
       const s = armorer(['status', 'openclaw', '--json']);
       if (s.code === 0 || s.code === 1) {
-        status = JSON.parse(s.out) as typeof status;
+        status = JSON.parse(s.out) as Status;
         if (status?.health?.ok) break;
       }
     }
