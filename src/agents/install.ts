@@ -62,11 +62,7 @@ const AGENT_LIMITS = { memory: '2G', pids: 512 };
 
 /** Intent -> grants -> policy, without touching the disk: what `--dry-run` and the confirmation show. */
 export async function planInstall(req: InstallRequest): Promise<InstallPlan> {
-  const resolved = resolveRecipe(req.agent, {
-    ...(req.version !== undefined && { version: req.version }),
-    ...(req.command !== undefined && { command: req.command }),
-    ...(req.name !== undefined && { name: req.name }),
-  });
+  const resolved = recipeOf(req);
   const { loadCatalog, deriveIntent } = await import('../intent/index.js');
   const catalog = await loadCatalog(req.armorerHome);
   const deriveOpts = req.model !== undefined ? { model: req.model } : {};
@@ -103,11 +99,7 @@ export async function performInstall(req: InstallRequest, plan: InstallPlan, io:
     throw new ArmorerError('ARMORER_E_AGENT', `an agent named "${plan.name}" already exists`,
       `pick another name with --name, or remove it first: armorer uninstall ${plan.name}`);
   }
-  const resolved = resolveRecipe(req.agent, {
-    ...(req.version !== undefined && { version: req.version }),
-    ...(req.command !== undefined && { command: req.command }),
-    ...(req.name !== undefined && { name: req.name }),
-  });
+  const resolved = recipeOf(req);
   const recipe = resolved.recipe;
   const config = await loadConfig(req.armorerHome);
   mkdirSync(join(req.armorerHome, 'agents'), { recursive: true, mode: 0o700 });
@@ -117,7 +109,7 @@ export async function performInstall(req: InstallRequest, plan: InstallPlan, io:
     await io.audit('agent.install.start', { recipe: plan.recipe, package: plan.packageSpec, intent: req.intent, grants: plan.grants });
     const rec: AgentRecord = {
       version: 1, name: plan.name, recipe: plan.recipe, intent: req.intent, model: plan.model,
-      installedAt: new Date().toISOString(), features: plan.features, channels: plan.capabilities,
+      installedAt: new Date().toISOString(), features: plan.features, capabilities: plan.capabilities,
       ...(plan.command && { command: plan.command }),
     };
     const npm = { armorerHome: req.armorerHome, paths, registry: config.install.registry, cache: downloadCache(req.armorerHome),
@@ -184,6 +176,14 @@ export async function performInstall(req: InstallRequest, plan: InstallPlan, io:
     await io.audit('agent.install.failed', { error: (e as Error).message }).catch(() => {});
     throw e;
   }
+}
+
+function recipeOf(req: InstallRequest) {
+  return resolveRecipe(req.agent, {
+    ...(req.version !== undefined && { version: req.version }),
+    ...(req.command !== undefined && { command: req.command }),
+    ...(req.name !== undefined && { name: req.name }),
+  });
 }
 
 function seconds(t0: number): string {

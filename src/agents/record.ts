@@ -27,8 +27,8 @@ export interface AgentRecord {
   tokenSecret?: string;
   /** Features from the intent that the recipe turned into agent settings (cron, web research...). */
   features: string[];
-  /** Chat channels the intent named (catalog ids: telegram, slack, ...). */
-  channels?: string[];
+  /** Catalog ids of the intent's grants (openai, telegram, ...): recipes map some to agent settings. */
+  capabilities?: string[];
 }
 
 export function readRecord(armorerHome: string, name: string): AgentRecord {

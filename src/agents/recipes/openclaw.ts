@@ -77,7 +77,7 @@ export const openclawRecipe: Recipe = {
       } : null,
       shell: ctx.grants.some((g) => g.scope === 'shell.exec'),
       features: ctx.record.features.filter((f) => OPENCLAW_FEATURES.includes(f)),
-      channels: (ctx.record.channels ?? []).filter((c) => c in OPENCLAW_CHANNELS),
+      channels: (ctx.record.capabilities ?? []).filter((c) => c in OPENCLAW_CHANNELS),
       proxyPort: ctx.proxyPort,
     });
     const dir = join(ctx.paths.home, '.openclaw');
