@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { tempDirs } from '../lib/temp.js';
+
+const { tempDir, cleanup: cleanupTemp } = tempDirs('armorer-crash');
+after(cleanupTemp);
 
 const MAIN = join(import.meta.dirname, '../../dist/cli/main.js');
 
@@ -24,9 +27,9 @@ function sleepersWith(marker: string): number[] {
 }
 
 test('a supervisor killed with SIGKILL leaves no process, and the next run restores ACLs and cgroups', async () => {
-  const ws = mkdtempSync(join(tmpdir(), 'armorer-crash-'));
+  const ws = tempDir('crash');
   chmodSync(ws, 0o755);
-  const home = mkdtempSync(join(tmpdir(), 'armorer-crash-home-'));
+  const home = tempDir('crash-home');
   const env = { ...process.env, ARMORER_HOME: home };
   const aclBefore = process.getuid!() === 0 ? sandboxAclEntries(ws) : 0;
   const marker = `${Math.floor(Math.random() * 1e6)}`;

@@ -4,19 +4,21 @@
  * environment the sandbox would get.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { startEgress } from '../../src/egress/session.js';
 import { parseScope } from '../../src/policy/scope.js';
 import type { Grant } from '../../src/policy/types.js';
 import { SecretStore } from '../../src/secrets/index.js';
+import { tempDirs } from '../lib/temp.js';
+
+const { tempDir, cleanup: cleanupTemp } = tempDirs('armorer-inject');
+after(cleanupTemp);
 
 const grant = (text: string): Grant => ({ scope: parseScope(text, { home: '/nonexistent', workspace: '/nonexistent' }), text, because: 'test', source: 'test' });
 
 test('a secret marked inject: env reaches the sandbox environment, loudly; an unmarked one stays a surrogate', async () => {
-  const home = join(mkdtempSync(join(tmpdir(), 'armorer-inject-')), 'h');
+  const home = join(tempDir('inject'), 'h');
   const store = await SecretStore.init(home, 'a passphrase for this test', { scryptWorkFactor: 10 });
   await store.set('PLAIN_TOKEN', 'plain-REAL-value-0123456789abcdef', { inject: 'env' });
   await store.set('API_KEY', 'sk-proj-REALbrokered0123456789abcdefghij');

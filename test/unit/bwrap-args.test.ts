@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { compilePolicy, defaultPolicy } from '../../src/policy/index.js';
 import { bwrapArgs, dataSources } from '../../src/sandbox/bwrap/args.js';
 import { planProtection } from '../../src/sandbox/bwrap/protect.js';
+import { tempDirs } from '../lib/temp.js';
 
-const root = realpathSync(mkdtempSync(join(tmpdir(), 'armorer-args-')));
+const { tempDir, cleanup: cleanupTemp } = tempDirs('armorer-args');
+after(cleanupTemp);
+
+const root = realpathSync(tempDir('args'));
 const ws = join(root, 'ws');
 mkdirSync(ws);
 const spec = compilePolicy(defaultPolicy(), { command: ['echo', 'hi'], workspace: ws, armorerHome: join(root, 'state'), hostEnv: {} });

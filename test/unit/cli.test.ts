@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { probeCgroups } from '../../src/sandbox/cgroups.js';
+import { tempDirs } from '../lib/temp.js';
+
+const { tempDir, cleanup: cleanupTemp } = tempDirs('armorer-cli');
+after(cleanupTemp);
 
 const MAIN = join(import.meta.dirname, '../../dist/cli/main.js');
 
@@ -24,7 +28,7 @@ describe('armorer CLI', () => {
   });
 
   test('init creates a private home with a commented config, and a second run changes nothing', () => {
-    const home = join(mkdtempSync(join(tmpdir(), 'armorer-init-')), 'h');
+    const home = join(tempDir('init'), 'h');
     const first = armorer(['init', '--json'], { ARMORER_HOME: home });
     assert.equal(first.code, 0, first.err);
     for (const d of ['', 'agents', 'secrets', 'keys', 'run']) assert.equal(statSync(join(home, d)).mode & 0o777, 0o700, d);
@@ -37,7 +41,7 @@ describe('armorer CLI', () => {
   });
 
   test('policy check accepts a valid policy and explain says why each grant exists', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'armorer-pol-'));
+    const dir = tempDir('pol');
     const file = join(dir, 'p.yaml');
     writeFileSync(file, 'version: 1\ngrants:\n  - scope: files.read:/usr/share/doc\n    because: read the manuals\n');
     const check = armorer(['policy', 'check', file], {}, dir);
@@ -49,7 +53,7 @@ describe('armorer CLI', () => {
   });
 
   test('a bad policy is reported with file:line:column, a code and a fix, never a stack trace', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'armorer-pol-'));
+    const dir = tempDir('pol');
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'version: 1\ngrants:\n  - files.raed:/tmp\n');
     const r = armorer(['policy', 'check', file], {}, dir);
@@ -70,14 +74,14 @@ describe('armorer CLI', () => {
   });
 
   test('exec refuses to run in the home directory, where the sandbox would see every dotfile', () => {
-    const home = mkdtempSync(join(tmpdir(), 'armorer-fakehome-'));
+    const home = tempDir('fakehome');
     const r = armorer(['exec', '--', 'true'], { HOME: home }, home);
     assert.equal(r.code, 125);
     assert.match(r.err, /\[ARMORER_E_WORKSPACE\]/);
   });
 
   test('doctor --json measures each guarantee and its exit code matches "usable"', () => {
-    const r = armorer(['doctor', '--json'], { ARMORER_HOME: mkdtempSync(join(tmpdir(), 'armorer-doc-')) });
+    const r = armorer(['doctor', '--json'], { ARMORER_HOME: tempDir('doc') });
     const report = JSON.parse(r.out) as { usable: boolean; backends: { backend: string; guarantees: { id: string; status: string }[] }[] };
     assert.equal(r.code, report.usable ? 0 : 1);
     const bwrap = report.backends.find((b) => b.backend === 'linux-bwrap')!;

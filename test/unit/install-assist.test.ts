@@ -4,11 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
+import { tempDirs } from '../lib/temp.js';
+
+const { tempDir, cleanup: cleanupTemp } = tempDirs('armorer-assist');
+after(cleanupTemp);
 
 const MAIN = join(import.meta.dirname, '../../dist/cli/main.js');
 
@@ -37,7 +40,7 @@ test('--assist maps words the catalog missed to catalog entries, shown with thei
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {
-    const home = join(mkdtempSync(join(tmpdir(), 'armorer-assist-')), 'h');
+    const home = join(tempDir('assist'), 'h');
     const env = { ARMORER_HOME: home, ARMORER_PASSPHRASE: 'assist test passphrase' };
     assert.equal((await armorer(['init'], env)).code, 0);
     writeFileSync(join(home, 'config.yaml'), `version: 1\nintent:\n  assist:\n    endpoint: http://127.0.0.1:${(server.address() as { port: number }).port}/v1\n    model: tiny\n    secret: ASSIST_KEY\n`);
@@ -59,7 +62,7 @@ test('--assist maps words the catalog missed to catalog entries, shown with thei
 });
 
 test('--assist without an assistant in config.yaml is a coded error with the fix', async () => {
-  const home = join(mkdtempSync(join(tmpdir(), 'armorer-assist-')), 'h');
+  const home = join(tempDir('assist'), 'h');
   const r = await armorer(['install', 'openclaw', '--intent', 'blorp using OpenAI', '--assist', '--dry-run'], { ARMORER_HOME: home });
   assert.equal(r.code, 125);
   assert.match(r.err, /ARMORER_E_CONFIG/);
