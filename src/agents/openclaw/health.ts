@@ -1,10 +1,9 @@
-import { WebSocket } from 'undici';
 import type { HealthReport } from '../recipes/types.js';
+import { GatewayError, gatewayRequest } from './gateway.js';
 
 /**
  * Two probes of a published OpenClaw gateway: `GET /health` (the HTTP liveness answer) and the
- * WebSocket protocol itself — wait for the server's `connect.challenge`, answer with a `connect`
- * request carrying the gateway token, expect an ok response, then call the `health` method.
+ * WebSocket protocol itself — challenge, `connect` with the gateway token, then the `health` method.
  */
 export async function gatewayHealth(port: number, token: string, timeoutMs = 10_000): Promise<HealthReport> {
   const checks: HealthReport['checks'] = [];
@@ -17,42 +16,19 @@ export async function gatewayHealth(port: number, token: string, timeoutMs = 10_
   } catch (e) {
     checks.push({ name: 'GET /health', ok: false, detail: (e as Error).message });
   }
-  checks.push(await wsHandshake(port, token, timeoutMs));
+  checks.push(await wsHealth(port, token, timeoutMs));
   return { ok: checks.every((c) => c.ok), checks };
 }
 
-function wsHandshake(port: number, token: string, timeoutMs: number): Promise<HealthReport['checks'][number]> {
+async function wsHealth(port: number, token: string, timeoutMs: number): Promise<HealthReport['checks'][number]> {
   const name = 'WebSocket connect + health';
-  return new Promise((resolve) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}`);
-    const steps: string[] = [];
-    let finished = false;
-    const done = (ok: boolean, detail: string) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      try { ws.close(); } catch { /* already closed */ }
-      resolve({ name, ok, detail: `${steps.join(' -> ')}${detail ? `: ${detail}` : ''}` });
-    };
-    const timer = setTimeout(() => done(false, `no answer within ${timeoutMs} ms`), timeoutMs);
-    ws.addEventListener('error', () => done(false, 'connection failed'));
-    ws.addEventListener('message', (ev) => {
-      let f: { type?: string; event?: string; id?: string; ok?: boolean; error?: { message?: string }; payload?: { protocol?: number } };
-      try { f = JSON.parse(String(ev.data)) as typeof f; } catch { return done(false, 'a frame that is not JSON'); }
-      if (f.type === 'event' && f.event === 'connect.challenge') {
-        steps.push('challenge');
-        ws.send(JSON.stringify({ type: 'req', id: 'armorer-connect', method: 'connect', params: {
-          minProtocol: 4, maxProtocol: 4, role: 'operator', scopes: ['operator.read'], auth: { token },
-          client: { id: 'openclaw-probe', version: '1', platform: process.platform, mode: 'probe' },
-        } }));
-      } else if (f.type === 'res' && f.id === 'armorer-connect') {
-        if (!f.ok) return done(false, `connect refused: ${f.error?.message ?? 'no reason'}`);
-        steps.push('hello-ok');
-        ws.send(JSON.stringify({ type: 'req', id: 'armorer-health', method: 'health', params: {} }));
-      } else if (f.type === 'res' && f.id === 'armorer-health') {
-        steps.push(f.ok ? 'health ok' : 'health failed');
-        done(f.ok === true, f.ok ? '' : f.error?.message ?? '');
-      }
-    });
-  });
+  try {
+    const { frame, steps } = await gatewayRequest(port, token, { id: 'openclaw-probe', mode: 'probe', scopes: ['operator.read'] },
+      { method: 'health', params: {} }, timeoutMs);
+    const trail = [...steps, frame.ok ? 'health ok' : 'health failed'].join(' -> ');
+    return { name, ok: frame.ok === true, detail: frame.ok ? trail : `${trail}: ${frame.error?.message ?? ''}` };
+  } catch (e) {
+    const steps = e instanceof GatewayError ? e.steps : [];
+    return { name, ok: false, detail: `${steps.join(' -> ')}: ${(e as Error).message}` };
+  }
 }
