@@ -43,20 +43,19 @@ export function gatewayToken(ctx: RecipeContext): string {
     `reinstall the agent (armorer uninstall ${ctx.record.name}; armorer install openclaw ...)`);
 }
 
-function env(_ctx: RecipeContext): Record<string, string> {
-  return {
-    OPENCLAW_HOME: SANDBOX_HOME,
-    OPENCLAW_STATE_DIR: STATE_DIR,
-    OPENCLAW_CONFIG_PATH: `${STATE_DIR}/openclaw.json`,
-    // OpenClaw restores a config it did not write from its backup unless told the file is managed.
-    OPENCLAW_CONFIG_READONLY: '1',
-    OPENCLAW_NO_AUTO_UPDATE: '1',
-    OPENCLAW_DISABLE_BONJOUR: '1',
-    DO_NOT_TRACK: '1',
-    // Node 24 fetch honours HTTP(S)_PROXY with this; OpenClaw's own proxy setting covers the rest.
-    NODE_USE_ENV_PROXY: '1',
-  };
-}
+/** The gateway's environment in the sandbox (besides HOME and the proxy variables every sandbox gets). */
+const ENV: Readonly<Record<string, string>> = {
+  OPENCLAW_HOME: SANDBOX_HOME,
+  OPENCLAW_STATE_DIR: STATE_DIR,
+  OPENCLAW_CONFIG_PATH: `${STATE_DIR}/openclaw.json`,
+  // OpenClaw restores a config it did not write from its backup unless told the file is managed.
+  OPENCLAW_CONFIG_READONLY: '1',
+  OPENCLAW_NO_AUTO_UPDATE: '1',
+  OPENCLAW_DISABLE_BONJOUR: '1',
+  DO_NOT_TRACK: '1',
+  // Node 24 fetch honours HTTP(S)_PROXY with this; OpenClaw's own proxy setting covers the rest.
+  NODE_USE_ENV_PROXY: '1',
+};
 
 export const openclawRecipe: Recipe = {
   id: 'openclaw', packageName: 'openclaw', pinnedVersion: OPENCLAW_VERSION, nodeRange: OPENCLAW_NODE_RANGE,
@@ -86,12 +85,12 @@ export const openclawRecipe: Recipe = {
   },
   validateCommand: (ctx) => ({
     command: [nodeOf(ctx.record), join(ctx.paths.prefix, 'node_modules', 'openclaw', 'openclaw.mjs'), 'config', 'validate'],
-    env: env(ctx),
+    env: { ...ENV },
   }),
   launch: (ctx, args) => ({
     command: [nodeOf(ctx.record), join(ctx.paths.prefix, 'node_modules', 'openclaw', 'openclaw.mjs'),
       ...(args.length > 0 ? args : ['gateway', 'run', '--port', String(GATEWAY_PORT)])],
-    env: env(ctx),
+    env: { ...ENV },
   }),
   health: async (ctx, hostPort) => gatewayHealth(hostPort, gatewayToken(ctx)),
 };
