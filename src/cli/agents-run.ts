@@ -40,8 +40,6 @@ export async function runAgentCli(home: string, name: string, args: string[], re
       return r ? [{ address: r.address, family: isIP(r.address) === 6 ? 6 : 4 }] : systemResolver(host);
     };
   const { runAgent } = await import('../agents/launch.js');
-  const { openSecretSource } = await import('../secrets/index.js');
-  const secrets = await openSecretSource(home);
   return withAudit(home, async (audit, store) => {
     const { AuditSink } = await import('../audit/index.js');
     const sink = new AuditSink(store, name);
@@ -50,7 +48,7 @@ export async function runAgentCli(home: string, name: string, args: string[], re
       const result = await runAgent({
         armorerHome: home, name, args, notice, stdout: process.stdout, stderr: process.stderr,
         egress: {
-          secrets, auditSink: sink,
+          auditSink: sink,
           ...(resolver && { resolver, allowLoopbackUpstream: true, upstreamPorts: Object.fromEntries(parsed.map((r) => [r.host, r.port])) }),
           ...(upstreamCa !== undefined && { upstreamCa }),
         },
