@@ -52,10 +52,11 @@ async function loadAgentPolicy(ctx: RecipeContext, yamlText?: string): Promise<P
 
 /** Runs the recipe's validator in the agent's own sandbox (same policy, no published ports). */
 export async function validateInSandbox(ctx: RecipeContext, policyYaml: string, plan: LaunchPlan, io: InstallIo): Promise<void> {
-  const policy = await loadAgentPolicy(ctx, policyYaml);
+  // The validator needs no network: the agent's policy without its network and secret grants
+  // compiles to a sandbox with none (no proxy, no proxy variables).
+  const full = await loadAgentPolicy(ctx, policyYaml);
+  const policy = { ...full, grants: full.grants.filter((g) => g.scope.kind !== 'net.outbound' && g.scope.kind !== 'secrets.access') };
   const spec = await agentSpec(ctx, policy, plan, false);
-  // The validator needs no network: it runs with none, whatever the policy grants.
-  spec.network = { ...spec.network, mode: 'none' };
   const { launchSpec } = await import('../sandbox/launch.js');
   const out: Buffer[] = [];
   const collect = new Writable({ write(chunk: Buffer, _enc, done) { out.push(chunk); done(); } });
