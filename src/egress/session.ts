@@ -63,12 +63,12 @@ export async function startEgress(o: EgressSessionOptions): Promise<EgressSessio
   };
   // An agent can put a secret where Armorer records it (a host name it asks for, which the
   // denial's reason repeats): events pass the redactor, with this run's secret values, first.
+  // Filled below before the proxy starts, so before any event: the redactor indexes it once, on first use.
   const known: { name: string; value: string }[] = [];
-  let redact: ((text: string) => string) | null = null;
-  const clean = (e: EgressEvent): EgressEvent => {
-    redact ??= makeRedact(known);
-    return { ...e, host: redact(e.host), decision: { ...e.decision, reason: redact(e.decision.reason) } };
-  };
+  const redactOpts = { secrets: known };
+  const redact = (text: string) => redactString(text, redactOpts);
+  const clean = (e: EgressEvent): EgressEvent =>
+    ({ ...e, host: redact(e.host), decision: { ...e.decision, reason: redact(e.decision.reason) } });
   const sink: EventSink = { write: (e) => { const c = clean(e); log.write(c); terminal.write(c); } };
   const secretNames = o.grants.flatMap((g) => g.scope.kind === 'secrets.access' ? [g.scope.name] : []);
   let secrets: SecretSource = { get: async () => undefined, names: async () => [] };
@@ -82,7 +82,6 @@ export async function startEgress(o: EgressSessionOptions): Promise<EgressSessio
       const value = await secrets.get(name);
       if (value !== undefined) known.push({ name, value });
     }
-    redact = makeRedact(known);
     if (secretNames.length > 0) {
       const { injectedEnv, injectWarning } = await import('../secrets/index.js');
       injected = await injectedEnv(secrets, secretNames);
@@ -152,8 +151,3 @@ async function openOwnAudit(home: string, agent: string) {
   };
 }
 
-/** Whole-string redaction with one options object (the redactor indexes it once). */
-function makeRedact(secrets: { name: string; value: string }[]): (text: string) => string {
-  const opts = { secrets };
-  return (text) => redactString(text, opts);
-}
