@@ -133,11 +133,18 @@ describe('OpenClaw under Armorer', () => {
     assert.ok(!chat[0]!.body.includes(REAL_KEY));
   });
 
-  test('the gateway cannot reach a host outside its policy, and the denial is in the audit log', () => {
-    // OpenClaw asks the hosted plugin catalog (clawhub.ai) at start, with no setting to stop it.
-    const r = armorer(['logs', '--agent', 'openclaw', '--json']);
-    assert.equal(r.code, 0, r.err);
-    const events = r.out.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; decision: string; data: { host: string } });
+  test('the gateway cannot reach a host outside its policy, and the denial is in the audit log', async () => {
+    // OpenClaw asks the hosted plugin catalog (clawhub.ai) some seconds after it starts, with no
+    // setting to stop it: wait for that attempt (bounded), then look at what was recorded.
+    type Event = { kind: string; decision: string; data: { host: string } };
+    let events: Event[] = [];
+    for (let i = 0; i < 45; i++) {
+      const r = armorer(['logs', '--agent', 'openclaw', '--json']);
+      assert.equal(r.code, 0, r.err);
+      events = r.out.trim().split('\n').map((l) => JSON.parse(l) as Event);
+      if (events.some((e) => e.kind === 'egress.denied')) break;
+      await new Promise((done) => setTimeout(done, 1000));
+    }
     const denied = events.filter((e) => e.kind === 'egress.denied');
     assert.ok(denied.length >= 1, 'a denied connection was audited');
     assert.ok(denied.every((e) => e.decision === 'deny' && e.data.host !== 'api.openai.com'));
